@@ -1,0 +1,74 @@
+"""``idais-kg build``: assemble the dataset and write the dumps and the dataset description.
+
+Everything is parsed and serialised in memory first; each dump is then written to a temporary file and renamed
+over the old one, so a failure leaves the previous dumps intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib
+
+from idais_kg.graph import KnowledgeGraph, load
+from idais_kg.namespaces import GRAPH_DESCRIPTION, PREFIXES
+from idais_kg.project import Layout
+
+DUMP_NAME = "idais-kg"
+# file suffix -> store format; triple formats hold the union of all graphs, quad formats keep the named graphs
+DUMPS = {".ttl": "turtle", ".nt": "ntriples", ".rdf": "rdfxml", ".trig": "trig", ".nq": "nquads"}
+
+
+@dataclass
+class BuildReport:
+    out_dir: Path
+    files: list[Path]
+    triples: int
+    graphs: dict[str, int]
+
+
+def jsonld_context() -> dict[str, object]:
+    """The local JSON-LD context of the dumps: our prefixes, nothing fetched from elsewhere."""
+    return {"@context": dict(PREFIXES)}
+
+
+def serialise_all(kg: KnowledgeGraph) -> dict[str, bytes]:
+    prefixes = dict(PREFIXES)
+    out = {DUMP_NAME + suffix: kg.store.serialize(fmt, prefixes=prefixes) for suffix, fmt in DUMPS.items()}
+    union = rdflib.Graph()
+    union.parse(data=out[DUMP_NAME + ".nt"], format="nt")
+    context = jsonld_context()
+    out[DUMP_NAME + ".jsonld"] = union.serialize(format="json-ld", context=context["@context"]).encode()
+    out["context.jsonld"] = json.dumps(context, indent=2).encode()
+    out["void.ttl"] = kg.store.serialize("turtle", graph=GRAPH_DESCRIPTION, prefixes=prefixes)
+    return out
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build(layout: Layout | None = None, out_dir: Path | None = None) -> BuildReport:
+    layout = layout or Layout.default()
+    kg = load(layout)
+    payloads = serialise_all(kg)
+    target = out_dir or layout.build_dir / "dumps"
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in payloads.items():
+        write_atomically(target / name, data)
+        written.append(target / name)
+    graphs = {g: sum(1 for _ in kg.store.quads(g)) for g in kg.store.graphs()}
+    triples = len({(q.subject, q.predicate, q.object) for q in kg.store.quads()})
+    return BuildReport(target, written, triples, graphs)

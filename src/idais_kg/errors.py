@@ -1,0 +1,51 @@
+"""Exceptions that carry what a user needs to fix the problem; the CLI prints them as one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class IdaisError(Exception):
+    """Base class of every error the library reports to users."""
+
+    exit_code = 1
+
+
+class InputError(IdaisError):
+    """Unreadable or malformed input: a file that does not parse, a bad parameter."""
+
+    exit_code = 2
+
+
+class RdfSyntaxError(InputError):
+    """An RDF file that does not parse, with its path and (where known) line."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.detail = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: syntax error: {message}")
+
+
+class UnknownQueryError(InputError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(f"unknown query {name!r}; known queries: {', '.join(known)}")
+
+
+class QueryHeaderError(IdaisError):
+    """A saved query whose header is malformed (a defect of the repository, not of the user)."""
+
+
+class ParameterError(InputError):
+    """A missing, unknown or ill-typed query parameter."""
+
+    def __init__(self, query: str, param: str, message: str) -> None:
+        self.query = query
+        self.param = param
+        super().__init__(f"query {query!r}, parameter {param!r}: {message}")
+
+
+class QueryError(InputError):
+    """A SPARQL text that the engine refuses (syntax error or unsupported feature)."""

@@ -1,0 +1,92 @@
+"""The one module that spells the project's IRIs; every other module imports them from here."""
+
+from __future__ import annotations
+
+BASE = "https://w3id.org/idais-kg/"
+IDAIS = BASE + "ontology#"
+ONTOLOGY_IRI = BASE + "ontology"
+KG = BASE + "id/"
+EDITION = KG + "guide/2025-02"
+SOURCE_TEXT_IRI = BASE + "source/idais-policy-guide-2025-02.zh.txt"
+DATASET_IRI = KG + "dataset"
+
+# Named graphs of the dataset.
+GRAPH_ONTOLOGY = KG + "graph/ontology"
+GRAPH_GUIDE = KG + "graph/guide"
+GRAPH_TRANSLATIONS = KG + "graph/translations"
+GRAPH_DERIVED = KG + "graph/derived"
+GRAPH_DESCRIPTION = KG + "graph/description"
+PARTNER_GRAPH_BASE = KG + "graph/partner/"
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+SCHEMA = "https://schema.org/"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+SH = "http://www.w3.org/ns/shacl#"
+
+# Prefixes offered to queries, dumps and the JSON-LD context.
+PREFIXES: dict[str, str] = {
+    "idais": IDAIS,
+    "kg": KG,
+    "area": KG + "area/",
+    "goal": KG + "goal/",
+    "dialogue": KG + "dialogue/",
+    "statement": KG + "statement/",
+    "level": KG + "progress-level/",
+    "source": KG + "source/",
+    "organisation": KG + "organisation/",
+    "jurisdiction": KG + "jurisdiction/",
+    "instrument": KG + "instrument/",
+    "initiative": KG + "initiative/",
+    "redline": KG + "red-line/",
+    "place": KG + "place/",
+    "ed": EDITION + "/",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+    "schema": SCHEMA,
+    "cito": "http://purl.org/spar/cito/",
+    "fabio": "http://purl.org/spar/fabio/",
+    "biro": "http://purl.org/spar/biro/",
+    "doco": "http://purl.org/spar/doco/",
+    "prism": "http://prismstandard.org/namespaces/basic/2.0/",
+    "frbr": "http://purl.org/vocab/frbr/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "vann": "http://purl.org/vocab/vann/",
+    "void": VOID,
+    "dcat": DCAT,
+    "sh": SH,
+}
+
+
+def expand(term: str) -> str:
+    """Expand a prefixed name (``goal:x``) with our prefixes; return anything else unchanged.
+
+    >>> expand("goal:post-deployment-monitoring")
+    'https://w3id.org/idais-kg/id/goal/post-deployment-monitoring'
+    >>> expand("https://example.org/x")
+    'https://example.org/x'
+    """
+    prefix, sep, local = term.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return term
+
+
+def is_ours(iri: str) -> bool:
+    """True for an IRI in the project's namespace.
+
+    >>> is_ours("https://w3id.org/idais-kg/id/goal/x"), is_ours("http://example.org/")
+    (True, False)
+    """
+    return iri.startswith(BASE)
