@@ -17,7 +17,9 @@ CASES = Path(__file__).parent / "cases"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", help="rewrite expected query results from the graph")
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite expected query results from the graph"
+    )
 
 
 class NetworkRefused(OSError):

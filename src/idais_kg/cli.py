@@ -49,7 +49,12 @@ def main(debug: bool) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Dump folder (default build/dumps).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dump folder (default build/dumps).",
+)
 @reports_errors
 def build(out_dir: Path | None) -> None:
     """Assemble ontology and data into one dataset and write the dumps and the dataset description."""
@@ -64,7 +69,9 @@ def build(out_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @reports_errors
 def stats(fmt: str) -> None:
     """Print the number of instances of each class."""
@@ -76,8 +83,12 @@ def stats(fmt: str) -> None:
 @main.command()
 @click.argument("name", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the saved queries.")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @reports_errors
 def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str) -> None:
     """Run the saved query NAME (see --list), with typed parameters bound, never spliced."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -30,7 +30,7 @@ def add_to(kg: KnowledgeGraph) -> None:
     dataset = ox.NamedNode(DATASET_IRI)
     out = [ox.Quad(s, p, o, target) for s, p, o, _ in parse_file(kg.layout.data_dir / "dataset.ttl")]
 
-    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
+    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: Any) -> None:
         out.append(ox.Quad(s, ox.NamedNode(p), o, target))
 
     add(dataset, VOID + "triples", _int(len(triples)))

@@ -45,10 +45,18 @@ class KnowledgeGraph:
         bound = saved.bind(params or {})
         for pname, term in bound.items():
             param = saved.params[pname]
-            if param.type == "iri" and param.exists and isinstance(term, ox.NamedNode) and not self.knows(term):
+            if (
+                param.type == "iri"
+                and param.exists
+                and isinstance(term, ox.NamedNode)
+                and not self.knows(term)
+            ):
                 hint = self.nearest(term.value)
                 raise ParameterError(
-                    saved.name, pname, f"no resource <{term.value}> in the graph" + (f"; did you mean <{hint}>?" if hint else "")
+                    saved.name,
+                    pname,
+                    f"no resource <{term.value}> in the graph"
+                    + (f"; did you mean <{hint}>?" if hint else ""),
                 )
         return Result.from_oxigraph(self.store.query(saved.text, bound))
 

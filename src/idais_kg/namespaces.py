@@ -29,6 +29,8 @@ SCHEMA = "https://schema.org/"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 SH = "http://www.w3.org/ns/shacl#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
 
 # Prefixes offered to queries, dumps and the JSON-LD context.
 PREFIXES: dict[str, str] = {

@@ -7,6 +7,7 @@ are typed here and bound by the engine (never spliced into the query text).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -129,7 +130,9 @@ def load_query(path: Path) -> SavedQuery:
         )
     kind = kind_of(path)
     if kind != "construct" and "ORDER BY" not in text.upper():
-        raise QueryHeaderError(f"{path}: a published query must end in ORDER BY, so results are deterministic")
+        raise QueryHeaderError(
+            f"{path}: a published query must end in ORDER BY, so results are deterministic"
+        )
     return SavedQuery(
         name=path.stem,
         path=path,
@@ -151,7 +154,7 @@ class QueryRegistry:
         self.folder = folder
         self._queries = {q.name: q for q in (load_query(p) for p in sorted(folder.glob("*.rq")))}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[SavedQuery]:
         return iter(self._queries.values())
 
     def names(self, kind: str | None = None) -> list[str]:

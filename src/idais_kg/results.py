@@ -40,7 +40,9 @@ class Result:
         if self.boolean is not None:
             return json.dumps({"head": {}, "boolean": self.boolean})
         bindings = [{k: term_json(v) for k, v in row.items()} for row in self.rows]
-        return json.dumps({"head": {"vars": self.variables}, "results": {"bindings": bindings}}, ensure_ascii=False)
+        return json.dumps(
+            {"head": {"vars": self.variables}, "results": {"bindings": bindings}}, ensure_ascii=False
+        )
 
     def to_csv(self) -> str:
         out = io.StringIO()
@@ -57,7 +59,9 @@ class Result:
     def to_table(self, max_width: int = 60) -> str:
         if self.boolean is not None:
             return "yes" if self.boolean else "no"
-        cells = [[clip(term_text(r[v]), max_width) if v in r else "" for v in self.variables] for r in self.rows]
+        cells = [
+            [clip(term_text(r[v]), max_width) if v in r else "" for v in self.variables] for r in self.rows
+        ]
         widths = [max([width(v)] + [width(c[i]) for c in cells]) for i, v in enumerate(self.variables)]
         lines = [" | ".join(pad(v, w) for v, w in zip(self.variables, widths, strict=True))]
         lines.append("-+-".join("-" * w for w in widths))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +70,48 @@ class Store:
         g = ox.NamedNode(graph) if graph else None
         return iter(self._store.quads_for_pattern(None, None, None, g))
 
+    def quads_about(self, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Quad]:
+        """Every quad (in any graph) whose subject is ``subject``."""
+        return iter(self._store.quads_for_pattern(subject, None, None, None))
+
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def clear_graph(self, graph: str) -> None:
         self._store.remove_graph(ox.NamedNode(graph))
 
-    def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> Any:
-        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    def load_nquads(self, data: bytes) -> None:
+        """Add a whole N-Quads serialisation (as made by ``serialize("nquads")``), e.g. in a query worker."""
+        self._store.load(data, format=ox.RdfFormat.N_QUADS)
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, Term] | None = None,
+        *,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        query_dataset: bool = False,
+    ) -> Any:
+        """Evaluate a query; by default the default graph is the union of all graphs.
+
+        ``default_graph``/``named_graphs`` set the dataset as the SPARQL protocol's ``default-graph-uri`` and
+        ``named-graph-uri`` do; ``query_dataset`` lets the query's own FROM / FROM NAMED clauses apply.
+        """
+        subs: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        dataset: dict[str, Any] = {}
+        if default_graph is not None or named_graphs is not None:
+            if default_graph is not None:
+                dataset["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+            if named_graphs is not None:
+                dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        elif not query_dataset:
+            dataset["use_default_graph_as_union"] = True
         try:
-            return self._store.query(sparql, use_default_graph_as_union=True, substitutions=subs or None)
+            return self._store.query(sparql, substitutions=subs or None, **dataset)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, RuntimeError) as exc:
             raise QueryError(f"SPARQL evaluation failed: {exc}") from None
 
     def construct_into(self, sparql: str, graph: str) -> int:
@@ -96,9 +125,9 @@ class Store:
         """Serialise the whole dataset (quad formats) or one graph / the union (triple formats)."""
         rdf_format = FORMATS[fmt]
         if rdf_format.supports_datasets:
-            data = self._store.serialize(format=rdf_format, prefixes=prefixes)
+            data = self._store.dump(format=rdf_format, prefixes=prefixes)
         elif graph:
-            data = self._store.serialize(format=rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes)
+            data = self._store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes)
         else:
             triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
             data = ox.serialize(sorted(triples, key=str), format=rdf_format, prefixes=prefixes)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: set up, then lint, format check, type check and the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/mypy
+.venv/bin/pytest -q
