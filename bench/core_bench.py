@@ -45,8 +45,13 @@ def main() -> None:
 
     start = time.perf_counter()
     kg = load()
-    print(f"load() in-process:                        {time.perf_counter() - start:.3f} s, {len(kg.store)} quads")
-    examples = {q.name: {n: p.example for n, p in q.params.items() if p.example} for q in kg.queries.of_kind("question")}
+    print(
+        f"load() in-process:                        {time.perf_counter() - start:.3f} s, {len(kg.store)} quads"
+    )
+    examples = {
+        q.name: {n: p.example for n, p in q.params.items() if p.example}
+        for q in kg.queries.of_kind("question")
+    }
     print("\nsaved questions in-process (200 runs each): p50 / p95 ms")
     all_p50 = []
     for name, params in examples.items():
@@ -84,7 +89,9 @@ def main() -> None:
             kg.query(name, **params)
             ox_times.append((time.perf_counter() - start) * 1000)
         ratio = statistics.median(times) / statistics.median(ox_times)
-        print(f"  {name:34} rdflib {statistics.median(times):8.2f}  pyoxigraph {statistics.median(ox_times):6.2f}  x{ratio:.0f}")
+        print(
+            f"  {name:34} rdflib {statistics.median(times):8.2f}  pyoxigraph {statistics.median(ox_times):6.2f}  x{ratio:.0f}"
+        )
 
 
 if __name__ == "__main__":

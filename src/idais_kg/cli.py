@@ -108,5 +108,54 @@ def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str) -> N
     click.echo(kg.query(name, **parse_params(params)).render(fmt))
 
 
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True
+)
+@click.option("--no-reasoner", is_flag=True, help="Skip OWL reasoning (no JVM).")
+@reports_errors
+def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
+    """Validate the dataset (or FILES, against the guide) with SHACL, the violation queries and HermiT.
+
+    Exit code 0 when it conforms (warnings allowed), 1 on violations or inconsistency, 2 on unreadable input or a
+    tool failure.
+    """
+    from idais_kg.graph import load
+    from idais_kg.validate import RENDERERS
+    from idais_kg.validate import validate as run_validate
+
+    report = run_validate(load(), files=list(files) or None, reasoner=not no_reasoner)
+    click.echo(RENDERERS[fmt](report))
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default)."
+)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Query worker processes."
+)
+@click.option(
+    "--deadline", default=10.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per query."
+)
+@click.option("--row-cap", default=10_000, show_default=True, type=click.IntRange(1), help="Rows per answer.")
+@click.option(
+    "--dumps-dir", type=click.Path(file_okay=False, path_type=Path), help="Dump folder (default build/dumps)."
+)
+@reports_errors
+def serve(host: str, port: int, workers: int, deadline: float, row_cap: int, dumps_dir: Path | None) -> None:
+    """Serve the graph over HTTP: SPARQL endpoint, linked data, pages and the saved-query API (read-only)."""
+    from idais_kg.serve import Settings, run
+
+    run(
+        Settings(
+            host=host, port=port, workers=workers, deadline=deadline, row_cap=row_cap, dumps_dir=dumps_dir
+        )
+    )
+
+
 if __name__ == "__main__":
     main()

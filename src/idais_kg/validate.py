@@ -1,0 +1,274 @@
+"""``idais-kg validate``: SHACL shapes, the *-violation.rq queries and OWL reasoning, in one report.
+
+Exit codes: 0 conforms (warnings and infos allowed), 1 violations or an inconsistency, 2 unreadable input or a tool
+failure. One inference mode, none: SHACL runs on the data as asserted (plus the ontology for class hierarchy), since
+inference changes SHACL's results.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from pyshacl import validate as shacl_validate
+from pyshacl.errors import ReportableRuntimeError
+
+from idais_kg import reasoning
+from idais_kg.errors import IdaisError
+from idais_kg.graph import KnowledgeGraph
+from idais_kg.namespaces import GRAPH_ONTOLOGY, IDAIS, SH
+from idais_kg.store import Store, parse_file
+
+SEVERITIES = ("Violation", "Warning", "Info")
+SHN = rdflib.Namespace(SH)
+
+
+class ToolError(IdaisError):
+    exit_code = 2
+
+
+@dataclass
+class Finding:
+    severity: str
+    focus: str
+    message: str
+    source: str  # the shape, or the query, or "owl:reasoner"
+    path: str | None = None
+    value: str | None = None
+    lines: tuple[int, int] | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    reasoner: reasoning.ReasonerResult
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        return (
+            not any(f.severity == "Violation" for f in self.findings)
+            and self.reasoner.status != "inconsistent"
+        )
+
+    @property
+    def exit_code(self) -> int:
+        if self.reasoner.status == "error":
+            return 2
+        return 0 if self.conforms else 1
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def load_shapes(shapes_dir: Path) -> rdflib.Graph:
+    """All shapes files, recursively (partner shapes included), as one graph."""
+    shapes = rdflib.Graph()
+    for path in sorted(shapes_dir.rglob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    return shapes
+
+
+def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    data = (
+        ox.serialize(
+            sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads}, key=str),
+            format=ox.RdfFormat.N_TRIPLES,
+        )
+        or b""
+    )
+    graph = rdflib.Graph()
+    graph.parse(data=data, format="nt")
+    return graph
+
+
+def locate(store: Store, focus: str) -> tuple[int, int] | None:
+    """The source lines of a resource, or of the resource whose document it is part of (``…#c1`` -> ``…``)."""
+    for iri in (focus, focus.split("#", 1)[0]):
+        answer = store.query(
+            "SELECT ?r ?s ?e WHERE { ?r <"
+            + IDAIS
+            + "sourceLocation> ?l . ?l <"
+            + IDAIS
+            + "startLine> ?s ; <"
+            + IDAIS
+            + "endLine> ?e } ORDER BY ?s LIMIT 1",
+            {"r": ox.NamedNode(iri)},
+        )
+        for row in answer:
+            return int(row["s"].value), int(row["e"].value)
+    return None
+
+
+def shacl_findings(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
+    try:
+        _, results, _ = shacl_validate(
+            data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True
+        )
+    except ReportableRuntimeError as exc:
+        raise ToolError(f"SHACL engine failed on the shapes: {exc.message}") from None
+    findings = []
+    for result in results.subjects(rdflib.RDF.type, SHN.ValidationResult):
+        severity = str(results.value(result, SHN.resultSeverity)).rsplit("#", 1)[-1]
+        path = results.value(result, SHN.resultPath)
+        value = results.value(result, SHN.value)
+        findings.append(
+            Finding(
+                severity=severity,
+                focus=str(results.value(result, SHN.focusNode)),
+                message=str(results.value(result, SHN.resultMessage) or ""),
+                source=str(results.value(result, SHN.sourceShape)),
+                path=str(path) if isinstance(path, rdflib.URIRef) else None,
+                value=str(value) if value is not None else None,
+            )
+        )
+    return findings
+
+
+def query_findings(kg: KnowledgeGraph, store: Store) -> list[Finding]:
+    findings = []
+    for saved in kg.queries.of_kind("violation"):
+        answer = store.query(saved.text)
+        has_message = "message" in {v.value for v in answer.variables}
+        for row in answer:
+            focus = row["focus"]
+            message = row["message"].value if has_message and row["message"] else saved.summary
+            findings.append(
+                Finding(str(saved.severity or "Violation"), focus.value, message, f"queries/{saved.name}.rq")
+            )
+    return findings
+
+
+def disjointness_findings(store: Store) -> list[Finding]:
+    """Name the individuals that belong to two classes the ontology declares disjoint (what makes HermiT fail)."""
+    sparql = (
+        "PREFIX owl: <http://www.w3.org/2002/07/owl#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+        "SELECT DISTINCT ?x ?a ?b WHERE { "
+        "{ ?d a owl:AllDisjointClasses ; owl:members/rdf:rest*/rdf:first ?a , ?b FILTER(?a != ?b) } "
+        "UNION { ?a owl:disjointWith ?b } "
+        "?x a/rdfs:subClassOf* ?a ; a/rdfs:subClassOf* ?b . FILTER(STR(?a) < STR(?b)) } ORDER BY ?x"
+    )
+    return [
+        Finding(
+            "Violation",
+            row["x"].value,
+            f"typed both {row['a'].value} and {row['b'].value}, which are disjoint",
+            "owl:reasoner",
+        )
+        for row in store.query(sparql)
+    ]
+
+
+def validate(kg: KnowledgeGraph, files: list[Path] | None = None, reasoner: bool = True) -> Report:
+    """Validate the built dataset, or the given files with the guide as the target of their references."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    store = kg.store
+    own_subjects: set[str] | None = None
+    if files:
+        store = Store()
+        store.add_all(kg.store.quads())
+        extra: list[ox.Quad] = []
+        for path in files:
+            extra += parse_file(path, "https://w3id.org/idais-kg/id/graph/input")
+        store.add_all(extra)
+        own_subjects = {q.subject.value for q in extra if isinstance(q.subject, ox.NamedNode)}
+    all_quads = list(store.quads())
+    data = to_rdflib(q for q in all_quads if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY))
+    ontology = to_rdflib(store.quads(GRAPH_ONTOLOGY))
+    shapes = load_shapes(kg.layout.shapes_dir)
+    timings["prepare"] = time.perf_counter() - start
+    start = time.perf_counter()
+    findings = shacl_findings(data, ontology, shapes) if len(shapes) else []
+    timings["shacl"] = time.perf_counter() - start
+    start = time.perf_counter()
+    findings += query_findings(kg, store)
+    timings["queries"] = time.perf_counter() - start
+    result = reasoning.ReasonerResult("skipped")
+    if reasoner:
+        result = reasoning.check_consistency(all_quads)
+        timings["reasoner"] = result.seconds
+        if result.status == "inconsistent":
+            findings += disjointness_findings(store)
+    if own_subjects is not None:
+        findings = [f for f in findings if f.focus.split("#")[0] in own_subjects or f.focus in own_subjects]
+    for f in findings:
+        f.lines = locate(store, f.focus)
+    findings.sort(
+        key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, f.focus, f.message)
+    )
+    return Report(findings, result, timings)
+
+
+def render_text(report: Report) -> str:
+    out = []
+    for severity in SEVERITIES:
+        group = [f for f in report.findings if f.severity == severity]
+        if not group:
+            continue
+        out.append(f"== {severity}: {len(group)}")
+        focus = None
+        for f in group:
+            if f.focus != focus:
+                focus = f.focus
+                where = f" (source lines {f.lines[0]}-{f.lines[1]})" if f.lines else ""
+                out.append(f"  {focus}{where}")
+            path = f" [{f.path.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}]" if f.path else ""
+            out.append(f"    - {f.message}{path}  <{f.source.rsplit('/', 1)[-1]}>")
+    r = report.reasoner
+    out.append(
+        f"OWL reasoner (HermiT): {r.status}"
+        + (f": {r.detail}" if r.detail else "")
+        + (f" in {r.seconds:.1f} s" if r.seconds else "")
+    )
+    verdict = "conforms" if report.conforms else "does NOT conform"
+    out.append(
+        f"{verdict}: {report.count('Violation')} violations, {report.count('Warning')} warnings, {report.count('Info')} infos"
+    )
+    return "\n".join(out)
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(
+        {
+            "conforms": report.conforms,
+            "reasoner": {"status": report.reasoner.status, "detail": report.reasoner.detail},
+            "counts": {s: report.count(s) for s in SEVERITIES},
+            "findings": [f.__dict__ | {"lines": list(f.lines) if f.lines else None} for f in report.findings],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def render_turtle(report: Report) -> str:
+    """The standard SHACL validation report (sh:ValidationReport), reasoner findings included as results."""
+    g = rdflib.Graph()
+    g.bind("sh", SHN)
+    node = rdflib.BNode()
+    g.add((node, rdflib.RDF.type, SHN.ValidationReport))
+    g.add((node, SHN.conforms, rdflib.Literal(report.conforms)))
+    for f in report.findings:
+        r = rdflib.BNode()
+        g.add((node, SHN.result, r))
+        g.add((r, rdflib.RDF.type, SHN.ValidationResult))
+        g.add((r, SHN.focusNode, rdflib.URIRef(f.focus)))
+        g.add((r, SHN.resultSeverity, SHN[f.severity]))
+        g.add((r, SHN.resultMessage, rdflib.Literal(f.message)))
+        g.add(
+            (r, SHN.sourceShape, rdflib.URIRef(f.source) if "://" in f.source else rdflib.Literal(f.source))
+        )
+        if f.path:
+            g.add((r, SHN.resultPath, rdflib.URIRef(f.path)))
+        if f.value is not None:
+            g.add((r, SHN.value, rdflib.Literal(f.value)))
+    return g.serialize(format="turtle")
+
+
+RENDERERS = {"text": render_text, "json": render_json, "turtle": render_turtle}

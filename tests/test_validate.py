@@ -1,0 +1,84 @@
+"""``validate``: exit codes, resources named, reasoning on category errors, and no network on hostile input."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from idais_kg.cli import main
+
+needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs a Java runtime")
+PREFIXES = """@prefix idais: <https://w3id.org/idais-kg/ontology#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix goal: <https://w3id.org/idais-kg/id/goal/> .
+@prefix ed: <https://w3id.org/idais-kg/id/guide/2025-02/> .
+"""
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@needs_java
+def test_policy_typed_as_goal_is_inconsistent_and_named(tmp_path: Path) -> None:
+    bad = tmp_path / "category-error.ttl"
+    bad.write_text(PREFIXES + "ed:policy\\/ai-hippocratic-oath a idais:Goal .\n", encoding="utf-8")
+    code, out, _ = run("validate", "--format", "json", str(bad))
+    assert code == 1
+    assert '"status": "inconsistent"' in out
+    assert "https://w3id.org/idais-kg/id/guide/2025-02/policy/ai-hippocratic-oath" in out
+
+
+def test_unparsable_file_is_exit_2_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.ttl"
+    bad.write_text(PREFIXES + "goal:x idais:leadPhrase 'open\n", encoding="utf-8")
+    code, _, err = run("validate", "--no-reasoner", str(bad))
+    assert code == 2
+    assert "broken.ttl:5" in err
+
+
+@pytest.fixture
+def listener() -> tuple[int, list[object]]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    seen: list[object] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(server.accept())
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], seen
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@needs_java
+def test_owl_imports_and_remote_context_cause_no_connection(tmp_path: Path, listener) -> None:  # type: ignore[no-untyped-def]
+    port, seen = listener
+    ttl = tmp_path / "imports.ttl"
+    ttl.write_text(
+        PREFIXES + f"<http://example.org/o> a owl:Ontology ; owl:imports <http://127.0.0.1:{port}/x> .\n"
+    )
+    jsonld = tmp_path / "remote.jsonld"
+    jsonld.write_text(
+        '{"@context": "http://127.0.0.1:' + str(port) + '/ctx", "@id": "http://example.org/a", "name": "x"}'
+    )
+    for path in (ttl, jsonld):
+        code, _, _ = run("validate", str(path))
+        assert code in (0, 1, 2)
+    assert seen == []
