@@ -5,5 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/idais-kg build
 .venv/bin/idais-kg query goals-by-progress
-if .venv/bin/idais-kg --help | grep -q " validate"; then .venv/bin/idais-kg validate; fi
-if .venv/bin/idais-kg --help | grep -q " serve"; then exec .venv/bin/idais-kg serve "$@"; fi
+# validate prints the consistency report; its exit code says whether the data conforms
+.venv/bin/idais-kg validate
+if .venv/bin/python -c "import idais_kg.serve" 2>/dev/null; then
+  exec .venv/bin/idais-kg serve "$@"
+fi
+echo "(serving is not part of this checkout yet: see the open issue 'Serve')"
