@@ -1,0 +1,147 @@
+"""The app factory: a Starlette application over one KnowledgeGraph and one Settings value.
+
+Nothing is read from the environment or the working directory: the caller hands over the dataset and settings.
+Every route is read-only; the routes that answer ad-hoc SPARQL go through the worker pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from idais_kg.graph import KnowledgeGraph
+from idais_kg.serve import api, linked_data, protocol
+from idais_kg.serve.cache import Cached, ResponseCache, build_tag
+from idais_kg.serve.linked_data import Describer, Dumps
+from idais_kg.serve.negotiation import HTML
+from idais_kg.serve.pages import STATIC, Pages
+from idais_kg.serve.responses import cached, error, service_of
+from idais_kg.serve.settings import Settings
+from idais_kg.serve.workers import WorkerPool
+
+EXPOSED_HEADERS = ["ETag", "X-Row-Cap", "X-Query-Deadline", "Retry-After"]
+
+
+@dataclass
+class Service:
+    """Everything the routes share: the dataset, its build tag, the worker pool, the cache and the pages."""
+
+    kg: KnowledgeGraph
+    settings: Settings
+    build: str
+    hosted_graphs: set[str]
+    describer: Describer
+    pages: Pages
+    pool: WorkerPool
+    cache: ResponseCache
+    dumps: Dumps
+    openapi: dict[str, Any]
+
+    @classmethod
+    def create(cls, kg: KnowledgeGraph, settings: Settings) -> Service:
+        nquads = kg.store.serialize("nquads")
+        describer = Describer(kg.store)
+        return cls(
+            kg=kg,
+            settings=settings,
+            build=build_tag(nquads),
+            hosted_graphs=set(kg.store.graphs()),
+            describer=describer,
+            pages=Pages(kg, describer, settings),
+            pool=WorkerPool(nquads, settings.workers, settings.deadline, settings.queue_wait),
+            cache=ResponseCache(settings.cache_entries),
+            dumps=Dumps(settings.dumps_dir or kg.layout.build_dir / "dumps", kg.layout.root),
+            openapi=api.openapi_document(kg.queries.of_kind("question")),
+        )
+
+
+async def home(request: Request) -> Response:
+    pages = service_of(request).pages
+
+    async def produce() -> Cached:
+        return Cached(await asyncio.to_thread(pages.home), HTML + "; charset=utf-8")
+
+    return await cached(request, "page|home", produce)
+
+
+async def query_page(request: Request) -> Response:
+    pages = service_of(request).pages
+
+    async def produce() -> Cached:
+        return Cached(pages.query_page(), HTML + "; charset=utf-8")
+
+    return await cached(request, "page|query", produce)
+
+
+async def health(request: Request) -> Response:
+    service = service_of(request)
+    return JSONResponse({"status": "ok", "build": service.build, **service.pool.stats()})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # registered for HTTPException only
+    messages = {404: f"nothing at {request.url.path}", 405: f"{request.method} is not allowed here"}
+    return error(request, exc.status_code, messages.get(exc.status_code, exc.detail), dict(exc.headers or {}))
+
+
+def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlette:
+    """The server for ``kg``; its query workers start with the app (lifespan) and stop with it."""
+    settings = settings or Settings()
+    service = Service.create(kg, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.pool.start()
+        try:
+            yield
+        finally:
+            await service.pool.close()
+
+    read = ["GET", "HEAD"]
+    routes: list[BaseRoute] = [
+        Route("/", home, methods=read),
+        Route("/sparql", protocol.sparql, methods=["GET", "HEAD", "POST"]),
+        Route("/query", query_page, methods=read),
+        Route("/id/{path:path}", linked_data.resource, methods=read),
+        Route("/ontology", linked_data.ontology, methods=read),
+        Route("/dataset", linked_data.dataset, methods=read),
+        Route("/dumps/", linked_data.dump_index, methods=read),
+        Route("/dumps/{name}", linked_data.dump, methods=read),
+        Route("/api/queries", api.list_queries, methods=read),
+        Route("/api/queries/{name}", api.run_query, methods=read),
+        Route("/api/openapi.json", api.openapi, methods=read),
+        Route("/api/docs", api.docs, methods=read),
+        Route("/healthz", health, methods=read),
+    ]
+    if STATIC.is_dir():
+        routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Accept", "Content-Type", "If-None-Match"],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=3600,
+        )
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
+    app.state.service = service
+    return app

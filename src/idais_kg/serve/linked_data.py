@@ -1,0 +1,182 @@
+"""Linked data: every IRI of ``kg:`` dereferences (at /id/...), negotiated between HTML and the RDF formats.
+
+A resource's description is every triple whose subject is the resource or one of its hash IRIs
+(``footnote/8#c1`` is described on ``footnote/8``), with the blank nodes they lead to. The ontology, the dataset
+description and the dumps are served the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idais_kg.namespaces import GRAPH_DESCRIPTION, GRAPH_ONTOLOGY, KG, ONTOLOGY_IRI, PREFIXES
+from idais_kg.serve.cache import Cached
+from idais_kg.serve.negotiation import HTML, JSONLD, NTRIPLES, PAGE_OFFER, RDF_FORMATS, RDFXML, TURTLE, choose
+from idais_kg.serve.responses import cached, error, service_of
+from idais_kg.store import Store
+
+Triple = ox.Triple
+
+
+class Describer:
+    """Which of our IRIs the dataset describes, and the triples that describe each."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.documents: dict[str, set[str]] = defaultdict(
+            set
+        )  # document IRI -> its subjects (itself, hash IRIs)
+        for quad in store.quads():
+            subject = quad.subject
+            if isinstance(subject, ox.NamedNode) and subject.value.startswith(KG):
+                self.documents[subject.value.partition("#")[0]].add(subject.value)
+
+    def knows(self, iri: str) -> bool:
+        return iri in self.documents
+
+    def describe(self, iri: str) -> list[Triple]:
+        """The triples of the document ``iri``: its own, its hash IRIs', and the blank nodes they reach."""
+        return self.closure([ox.NamedNode(s) for s in sorted(self.documents.get(iri, ()))])
+
+    def graph(self, graph: str) -> list[Triple]:
+        return sorted({Triple(q.subject, q.predicate, q.object) for q in self.store.quads(graph)}, key=str)
+
+    def closure(self, subjects: list[ox.NamedNode | ox.BlankNode]) -> list[Triple]:
+        seen: set[ox.NamedNode | ox.BlankNode] = set()
+        triples: set[Triple] = set()
+        todo = list(subjects)
+        while todo:
+            subject = todo.pop()
+            if subject in seen:
+                continue
+            seen.add(subject)
+            for quad in self.store.quads_about(subject):
+                triples.add(Triple(quad.subject, quad.predicate, quad.object))
+                if isinstance(quad.object, ox.BlankNode):
+                    todo.append(quad.object)
+        return sorted(triples, key=str)
+
+
+def serialise(triples: list[Triple], media_type: str) -> bytes:
+    """Triples in one of the RDF formats we offer, with the project's prefixes."""
+    data = ox.serialize(triples, format=RDF_FORMATS[media_type], prefixes=dict(PREFIXES))
+    return data or b""
+
+
+def not_found_body(media_type: str, iri: str) -> bytes:
+    """An empty document in the negotiated format, saying (where the format allows) what was not found."""
+    if media_type in (TURTLE, NTRIPLES):
+        return f"# no resource <{iri}> in this dataset\n".encode()
+    if media_type == JSONLD:
+        return b'{"@graph": []}\n'
+    if media_type == RDFXML:
+        return serialise([], RDFXML)
+    return b""
+
+
+async def negotiated(request: Request, iri: str, triples_of: str, page: str) -> Response:
+    """Serve one resource (``iri``) negotiated between its HTML page and its RDF description."""
+    service = service_of(request)
+    media = choose(request.headers.get("accept"), PAGE_OFFER)
+    if media is None:
+        return error(None, 406, "offered: " + ", ".join(PAGE_OFFER))
+
+    async def produce() -> Cached:
+        if triples_of == "resource" and not service.describer.knows(iri):
+            if media == HTML:
+                response = service.pages.error(
+                    404, "Not Found", f"There is no resource <{iri}> in this dataset."
+                )
+                return Cached(bytes(response.body), HTML + "; charset=utf-8", 404)
+            return Cached(not_found_body(media, iri), media, 404)
+        if media == HTML:
+            return Cached(await asyncio.to_thread(service.pages.render, page, iri), HTML + "; charset=utf-8")
+        if triples_of == "ontology" and media == TURTLE:
+            return Cached(service.kg.layout.ontology_dir.joinpath("idais.ttl").read_bytes(), TURTLE)
+        triples = await asyncio.to_thread(triples_for, service.describer, triples_of, iri)
+        return Cached(serialise(triples, media), media)
+
+    return await cached(request, f"ld|{triples_of}|{iri}|{media}", produce)
+
+
+def triples_for(describer: Describer, what: str, iri: str) -> list[Triple]:
+    if what == "ontology":
+        return describer.graph(GRAPH_ONTOLOGY)
+    if what == "dataset":
+        return describer.graph(GRAPH_DESCRIPTION)
+    return describer.describe(iri)
+
+
+async def resource(request: Request) -> Response:
+    path = request.path_params["path"]
+    return await negotiated(request, KG + path, "resource", "resource")
+
+
+async def ontology(request: Request) -> Response:
+    return await negotiated(request, ONTOLOGY_IRI, "ontology", "ontology")
+
+
+async def dataset(request: Request) -> Response:
+    return await negotiated(request, GRAPH_DESCRIPTION, "dataset", "dataset")
+
+
+DUMP_TYPES = {
+    ".ttl": TURTLE,
+    ".nt": NTRIPLES,
+    ".rdf": RDFXML,
+    ".trig": "application/trig",
+    ".nq": "application/n-quads",
+    ".jsonld": JSONLD,
+}
+
+
+class Dumps:
+    """The build's dump files, made in-process (once, by ``idais_kg.build.build``) if the folder lacks them."""
+
+    def __init__(self, folder: Path, layout_root: Path) -> None:
+        from idais_kg.build import DUMP_NAME, DUMPS
+
+        self.folder = folder
+        self.layout_root = layout_root
+        self.names = sorted(
+            {DUMP_NAME + s for s in DUMPS} | {DUMP_NAME + ".jsonld", "context.jsonld", "void.ttl"}
+        )
+        self._lock = threading.Lock()
+
+    def path(self, name: str) -> Path | None:
+        """The file of a dump, building the dumps first if it is missing; None for a name that is no dump."""
+        if name not in self.names:
+            return None
+        target = self.folder / name
+        with self._lock:
+            if not target.exists():
+                from idais_kg.build import build
+                from idais_kg.project import Layout
+
+                build(Layout(self.layout_root), out_dir=self.folder)
+        return target
+
+
+async def dump(request: Request) -> Response:
+    service = service_of(request)
+    name = request.path_params["name"]
+    path = await asyncio.to_thread(service.dumps.path, name)
+    if path is None:
+        return error(request, 404, f"no dump named {name!r}; dumps: {', '.join(service.dumps.names)}")
+    media = DUMP_TYPES.get(path.suffix, "application/octet-stream")
+
+    async def produce() -> Cached:
+        return Cached(await asyncio.to_thread(path.read_bytes), media)
+
+    return await cached(request, f"dump|{name}", produce, vary="Accept-Encoding")
+
+
+async def dump_index(request: Request) -> Response:
+    return RedirectResponse("/dataset", status_code=303)

@@ -1,0 +1,113 @@
+"""Content negotiation: the media types we offer for each kind of answer, and choosing one from ``Accept``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+HTML = "text/html"
+TURTLE = "text/turtle"
+NTRIPLES = "application/n-triples"
+JSONLD = "application/ld+json"
+RDFXML = "application/rdf+xml"
+JSON = "application/json"
+CSV = "text/csv"
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    TURTLE: ox.RdfFormat.TURTLE,
+    NTRIPLES: ox.RdfFormat.N_TRIPLES,
+    JSONLD: ox.RdfFormat.JSON_LD,
+    RDFXML: ox.RdfFormat.RDF_XML,
+}
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    CSV: ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+# Other names clients use for the same formats.
+ALIASES = {
+    JSON: "application/sparql-results+json",
+    "application/xml": "application/sparql-results+xml",
+    "text/xml": "application/sparql-results+xml",
+    "application/x-turtle": TURTLE,
+    "application/turtle": TURTLE,
+    "text/plain": NTRIPLES,
+    "application/x-json+ld": JSONLD,
+}
+
+RDF_OFFER = [TURTLE, JSONLD, NTRIPLES, RDFXML]
+PAGE_OFFER = [HTML, *RDF_OFFER]
+RESULTS_OFFER = list(RESULT_FORMATS)
+
+
+@dataclass(frozen=True)
+class Range:
+    type: str
+    subtype: str
+    q: float
+    order: int
+
+    def matches(self, media: str) -> int:
+        """How specifically this range matches ``media`` (0: not at all)."""
+        main, _, sub = media.partition("/")
+        if self.type == "*" and self.subtype == "*":
+            return 1
+        if self.type == main and self.subtype == "*":
+            return 2
+        return 3 if (self.type, self.subtype) == (main, sub) else 0
+
+
+def parse_accept(header: str | None) -> list[Range]:
+    """The media ranges of an Accept header (a missing or empty header accepts anything).
+
+    >>> [(r.type, r.subtype, r.q) for r in parse_accept("text/html;q=0.5, */*;q=0.1")]
+    [('text', 'html', 0.5), ('*', '*', 0.1)]
+    """
+    if not header or not header.strip():
+        return [Range("*", "*", 1.0, 0)]
+    ranges = []
+    for order, part in enumerate(header.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        main, _, sub = media.lower().partition("/")
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        if main:
+            ranges.append(Range(main, sub or "*", q, order))
+    return ranges
+
+
+def choose(header: str | None, offered: list[str]) -> str | None:
+    """The offered media type the client prefers most (ties: the client's order, then ours); None if none.
+
+    >>> choose("application/json", ["application/sparql-results+json", "text/csv"])
+    'application/sparql-results+json'
+    >>> choose("text/html,*/*;q=0.8", ["text/turtle", "text/html"])
+    'text/html'
+    >>> choose("image/png", ["text/turtle"]) is None
+    True
+    """
+    ranges = parse_accept(header)
+    best: tuple[float, int, int, int] | None = None
+    chosen = None
+    for rank, media in enumerate(offered):
+        names = [media] + [alias for alias, target in ALIASES.items() if target == media]
+        for name in names:
+            fits = [(r.matches(name), r) for r in ranges]
+            fits = [(spec, r) for spec, r in fits if spec]
+            if not fits:
+                continue
+            spec, r = max(fits, key=lambda f: (f[0], -f[1].order))
+            if r.q <= 0:
+                continue
+            key = (r.q, spec if spec == 3 else 0, -r.order if spec == 3 else 0, -rank)
+            if best is None or key > best:
+                best, chosen = key, media
+    return chosen

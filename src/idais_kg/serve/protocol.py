@@ -1,0 +1,189 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql: query by GET, POST form and POST direct; never update.
+
+A request is checked in this order, all before evaluation: method and content type, protocol parameters, the
+query's text (guard), the media type of the answer (406), then the answer is taken from the cache or from a worker.
+GET /sparql without a query answers the SPARQL Service Description.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from idais_kg.namespaces import DATASET_IRI, DCTERMS, RDF, SD, W3C_FORMATS
+from idais_kg.serve.cache import Cached
+from idais_kg.serve.guard import QueryRefused, check, check_graph_params
+from idais_kg.serve.linked_data import serialise
+from idais_kg.serve.negotiation import HTML, RDF_OFFER, RESULTS_OFFER, choose
+from idais_kg.serve.responses import cached, error, service_of
+from idais_kg.serve.workers import DeadlineExceeded, Job, Overloaded, PoolError
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
+IGNORED = {"format", "output", "results"}  # what some clients (SPARQLWrapper) add beside the Accept header
+
+
+class ProtocolError(ValueError):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def split_params(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def decode_utf8(body: bytes, content_type: str) -> str:
+    """A request body as text; the protocol allows UTF-8 only."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset" and value.strip('"').lower() not in ("utf-8", "utf8"):
+            raise ProtocolError(415, f"charset {value} is not supported: send UTF-8")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, "the request body is not UTF-8") from None
+
+
+async def read_request(request: Request) -> tuple[str | None, dict[str, list[str]]]:
+    """The query text (None when there is none) and the other protocol parameters of a request."""
+    url_params = split_params(parse_qsl(request.url.query, keep_blank_values=True))
+    if request.method in ("GET", "HEAD"):
+        params = url_params
+        query_values = params.pop("query", None)
+    else:
+        content_type = request.headers.get("content-type", "")
+        media = content_type.split(";")[0].strip().lower()
+        settings = service_of(request).settings
+        body = await request.body()
+        if len(body) > settings.max_query_bytes * 4:
+            raise ProtocolError(413, "request body too large")
+        if media == UPDATE:
+            raise ProtocolError(400, "this endpoint is read-only: SPARQL Update is not accepted")
+        if media == FORM:
+            text = decode_utf8(body, content_type)
+            params = split_params(parse_qsl(text, keep_blank_values=True))
+            if "query" in url_params:
+                raise ProtocolError(400, "the query goes in the request body of a form POST, not in the URL")
+            for name, values in url_params.items():
+                params.setdefault(name, []).extend(values)
+            query_values = params.pop("query", None)
+        elif media == DIRECT:
+            if "query" in url_params:
+                raise ProtocolError(400, "a direct POST carries the query in its body, not in the URL")
+            params = url_params
+            query_values = [decode_utf8(body, content_type)]
+        else:
+            shown = media or "none"
+            raise ProtocolError(415, f"content type {shown}: send {FORM} or {DIRECT}")
+    if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
+        raise ProtocolError(400, "this endpoint is read-only: SPARQL Update is not accepted")
+    if query_values is not None and len(query_values) != 1:
+        raise ProtocolError(400, "give exactly one query parameter")
+    unknown = sorted(set(params) - set(DATASET_PARAMS) - IGNORED)
+    if unknown:
+        raise ProtocolError(400, f"unknown parameter(s): {', '.join(unknown)}")
+    return (query_values[0] if query_values else None), params
+
+
+async def sparql(request: Request) -> Response:
+    """GET or POST /sparql."""
+    service = service_of(request)
+    settings = service.settings
+    try:
+        text, params = await read_request(request)
+    except ProtocolError as exc:
+        return error(request, exc.status, str(exc))
+    if text is None:
+        if request.method == "POST":
+            return error(request, 400, "no query given")
+        return await service_description(request)
+    hosted = service.hosted_graphs
+    try:
+        checked = check(text, hosted, settings.max_query_bytes, settings.max_depth)
+        default_graph = params.get("default-graph-uri")
+        named_graphs = params.get("named-graph-uri")
+        check_graph_params((default_graph or []) + (named_graphs or []), hosted)
+    except QueryRefused as exc:
+        return error(request, 400, str(exc))
+    offered = RESULTS_OFFER if checked.form in ("SELECT", "ASK") else RDF_OFFER
+    media = choose(request.headers.get("accept"), offered)
+    if media is None:
+        return error(None, 406, f"a {checked.form} query is answered in: {', '.join(offered)}")
+    protocol_dataset = default_graph is not None or named_graphs is not None
+    job = Job(
+        query=text,
+        media_type=media,
+        row_cap=settings.row_cap,
+        default_graph=tuple(default_graph or ()) if protocol_dataset else None,
+        named_graphs=tuple(named_graphs or ()) if protocol_dataset else None,
+        query_dataset=checked.has_dataset,
+    )
+    key = "sparql|" + hashlib.sha256(repr(job).encode("utf-8")).hexdigest()
+    failure: list[Response] = []
+
+    async def produce() -> Cached:
+        try:
+            answer = await service.pool.run(job)
+        except PoolError as exc:
+            headers = {"Retry-After": str(settings.retry_after)}
+            if isinstance(exc, DeadlineExceeded):
+                headers["X-Query-Deadline"] = f"{settings.deadline:g}s exceeded"
+            elif isinstance(exc, Overloaded):
+                headers["X-Query-Overloaded"] = "all query workers are busy"
+            failure.append(error(request, 503, str(exc), headers))
+            return Cached(b"", "text/plain", 503)
+        if answer.error is not None:
+            return Cached(f"400 Bad Request: {answer.error}\n".encode(), "text/plain; charset=utf-8", 400)
+        headers = {"X-Row-Cap": f"{settings.row_cap} reached; result truncated"} if answer.truncated else {}
+        return Cached(answer.body, answer.media_type, 200, headers)
+
+    response = await cached(request, key, produce)
+    return failure[0] if failure else response
+
+
+async def service_description(request: Request) -> Response:
+    """The SPARQL Service Description of this endpoint (in RDF), or a pointer to the query page for browsers."""
+    media = choose(request.headers.get("accept"), [*RDF_OFFER, HTML])
+    if media == HTML:
+        return RedirectResponse("/query", status_code=303)
+    if media is None:
+        return error(None, 406, "offered: " + ", ".join(RDF_OFFER))
+    endpoint = str(request.url.replace(query="", fragment=""))
+
+    async def produce() -> Cached:
+        return Cached(serialise(description_triples(endpoint), media), media)
+
+    return await cached(request, f"sd|{endpoint}|{media}", produce)
+
+
+def description_triples(endpoint: str) -> list[ox.Triple]:
+    service = ox.BlankNode("service")
+    dataset = ox.BlankNode("dataset")
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    out = [
+        ox.Triple(service, ox.NamedNode(RDF + "type"), sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, ox.NamedNode(RDF + "type"), sd("Dataset")),
+        ox.Triple(dataset, ox.NamedNode(DCTERMS + "source"), ox.NamedNode(DATASET_IRI)),
+    ]
+    for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV"):
+        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(W3C_FORMATS + fmt)))
+    for fmt in ("Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(W3C_FORMATS + fmt)))
+    return out

@@ -1,0 +1,101 @@
+"""The real server, started once for the serve tests: ``idais-kg serve`` in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEADLINE = 2.0
+ROW_CAP = 1000
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    row_cap: int = ROW_CAP
+    deadline: float = DEADLINE
+
+    def get(self, path: str, accept: str | None = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
+        return request(self.url + path, accept=accept, headers=headers)
+
+    def post(
+        self, path: str, body: bytes, content_type: str | None, accept: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        headers = {"Content-Type": content_type} if content_type else {}
+        return request(self.url + path, data=body, accept=accept, headers=headers, method="POST")
+
+
+def request(
+    url: str,
+    data: bytes | None = None,
+    accept: str | None = None,
+    headers: dict[str, str] | None = None,
+    method: str | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request with urllib; returns status, headers (lower-case names) and body, errors included."""
+    req = urllib.request.Request(url, data=data, method=method)
+    for name, value in (headers or {}).items():
+        req.add_header(name.replace("_", "-"), value)
+    if accept is not None:
+        req.add_header("Accept", accept)
+    if data is not None and not (headers or {}).get("Content-Type"):
+        req.add_header("Content-Type", "")  # urllib would otherwise claim a form
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    port = free_port()
+    dumps = tmp_path_factory.mktemp("dumps")
+    cmd = [sys.executable, "-m", "idais_kg.cli", "serve", "--port", str(port), "--workers", "3"]
+    cmd += ["--deadline", str(DEADLINE), "--row-cap", str(ROW_CAP), "--dumps-dir", str(dumps)]
+    log = open(tmp_path_factory.mktemp("log") / "server.log", "wb")  # noqa: SIM115 (closed at teardown)
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+                if json.load(resp)["status"] == "ok":
+                    break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: see {log.name}") from None
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("server did not start")
+    yield Server(url, process)
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def w3c_dir() -> Path:
+    return Path(__file__).parent / "w3c"
