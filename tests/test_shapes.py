@@ -310,6 +310,7 @@ def test_every_case_is_described() -> None:
 # The shipped dataset
 # ----------------------------------------------------------------------------------------------------------------
 
+
 def test_dataset_has_no_violation(dataset_report: rdflib.Graph) -> None:
     violations = {r for r in results(dataset_report) if r[3] == SH.Violation}
     assert violations == set()
