@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,8 +70,6 @@ class KnowledgeGraph:
 
     def nearest(self, iri: str) -> str | None:
         """The IRI of ours closest in spelling to ``iri`` (for 'did you mean' hints)."""
-        import difflib
-
         if not is_ours(iri):
             return None
         subjects = {q.subject.value for q in self.store.quads() if isinstance(q.subject, ox.NamedNode)}
