@@ -28,6 +28,17 @@ class RdfSyntaxError(InputError):
         super().__init__(f"{where}: syntax error: {message}")
 
 
+class UnsafeInputError(InputError):
+    """Input refused before parsing because it could harm the process or reach outside it (untrusted files)."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.detail = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: refused: {message}")
+
+
 class UnknownQueryError(InputError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name

@@ -9,6 +9,8 @@ KG = BASE + "id/"
 EDITION = KG + "guide/2025-02"
 SOURCE_TEXT_IRI = BASE + "source/idais-policy-guide-2025-02.zh.txt"
 DATASET_IRI = KG + "dataset"
+# Our JSON-LD context (written to build/dumps/context.jsonld); mapped to the local copy, never fetched.
+JSONLD_CONTEXT_IRI = BASE + "context.jsonld"
 
 # Named graphs of the dataset.
 GRAPH_ONTOLOGY = KG + "graph/ontology"

@@ -54,6 +54,14 @@ def parse_file(path: Path, graph: str | None = None) -> list[ox.Quad]:
         raise RdfSyntaxError(path, exc.strerror or str(exc)) from None
 
 
+def parse_bytes(path: Path, data: bytes, fmt: str) -> list[ox.Quad]:
+    """Parse a whole serialisation held in memory (read from ``path``, named in errors) into its quads."""
+    try:
+        return list(ox.parse(data, format=FORMATS[fmt]))
+    except SyntaxError as exc:
+        raise RdfSyntaxError(path, exc.msg, exc.lineno) from None
+
+
 class Store:
     """An in-memory (or on-disk) quad store; the default graph of queries is the union of all graphs."""
 

@@ -1,0 +1,254 @@
+"""Parse RDF files that come from outside the project (partner data) safely: the one door for untrusted input.
+
+Every check that protects the process runs *before* the parser sees the data, on the raw bytes, in linear time:
+
+- a size bound (bytes), read with a cap, so a growing file or a device cannot exceed it;
+- a nesting bound: brackets, braces and parentheses (and RDF-star ``<< >>``) are counted outside strings, IRIs
+  and comments; XML elements are counted for RDF/XML. pyoxigraph 0.5.13 aborts the whole process (stack
+  overflow, not an exception) on JSON-LD nested ~4,000 deep, and deep Turtle nesting costs stack too;
+- a literal-length bound (string tokens, XML text and attribute values);
+- RDF/XML: any DTD or entity declaration is refused (a few hundred bytes of nested entities cost rdflib 52 s
+  here, and an external DTD would be fetched by some parsers);
+- JSON-LD: only inline contexts, or our own context document by its IRI (:data:`CONTEXT_IRI`), which is mapped
+  to the context the build writes (``build.jsonld_context``). Any other context reference (remote, ``file:``,
+  relative, ``@import``) is refused; nothing is ever fetched;
+- ``owl:imports`` is data, never followed: pyoxigraph has no import mechanism (it only parses the bytes it is
+  given), and this module never resolves any IRI it reads (``tests/test_inputs.py`` checks it with a listener);
+- when a target ``graph`` is given, a quad format may only use the default graph or that graph.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pyoxigraph as ox
+
+from idais_kg.errors import RdfSyntaxError, UnsafeInputError
+from idais_kg.namespaces import JSONLD_CONTEXT_IRI
+from idais_kg.store import format_of, parse_bytes
+
+CONTEXT_IRI = JSONLD_CONTEXT_IRI
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on untrusted input; the defaults allow a partner file of a few million triples."""
+
+    max_bytes: int = 1 << 30
+    max_depth: int = 64
+    max_literal: int = 1 << 20
+
+
+# Tokens of the Turtle family (also N-Triples, N-Quads, TriG): long strings, short strings, IRIs and comments are
+# skipped whole (their length is checked); only the bracket tokens change the depth.
+_TURTLE_TOKENS = re.compile(
+    rb'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    rb"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    rb'|"(?:[^"\\\n\r]|\\.)*"'
+    rb"|'(?:[^'\\\n\r]|\\.)*'"
+    rb"|<<|>>"
+    rb"|<[^<>\"{}|^`\\\s]*>"
+    rb"|#[^\n\r]*"
+    rb"|[\[\](){}]",
+    re.DOTALL,
+)
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_XML_TOKENS = re.compile(
+    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!(?:DOCTYPE|ENTITY)|</[^>]*>|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>",
+    re.DOTALL | re.IGNORECASE,
+)
+_XML_ATTRIBUTE = re.compile(rb"\"[^\"]*\"|'[^']*'")
+_OPEN = frozenset(b"[({")
+_CLOSE = frozenset(b"])}")
+QUAD_FORMATS = frozenset({"nquads", "trig"})
+
+
+def parse_untrusted(path: Path, graph: str | None = None, *, limits: Limits = Limits()) -> list[ox.Quad]:
+    """Parse a partner's RDF file (format by suffix) into quads of ``graph`` (or their own graphs), safely.
+
+    Raises UnsafeInputError (with file and line) for input refused by a bound or a rule above, and RdfSyntaxError
+    (with file and line) for input that does not parse. Nothing is fetched, whatever the file says.
+    """
+    fmt = format_of(path)
+    data = read_bounded(path, limits.max_bytes)
+    if fmt == "rdfxml":
+        scan_xml(path, data, limits)
+    elif fmt == "jsonld":
+        scan_brackets(path, data, _JSON_TOKENS, limits)
+        data = confine_contexts(path, data)
+    else:
+        scan_brackets(path, data, _TURTLE_TOKENS, limits)
+    quads = parse_bytes(path, data, fmt)
+    return confine_graphs(path, quads, graph) if fmt in QUAD_FORMATS else retarget(quads, graph)
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes``; refuse the file if there is more."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise RdfSyntaxError(path, exc.strerror or str(exc)) from None
+    if len(data) > max_bytes:
+        raise UnsafeInputError(path, f"file larger than the limit of {max_bytes} bytes")
+    return data
+
+
+def line_of(data: bytes, offset: int) -> int:
+    """The 1-based line number of a byte offset.
+
+    >>> line_of(b"a\\nb\\nc", 4)
+    3
+    """
+    return data.count(b"\n", 0, offset) + 1
+
+
+def scan_brackets(path: Path, data: bytes, tokens: re.Pattern[bytes], limits: Limits) -> None:
+    """Refuse nesting deeper than ``limits.max_depth`` and string tokens longer than ``limits.max_literal``."""
+    depth = 0
+    for match in tokens.finditer(data):
+        start, end = match.span()
+        if end - start == 1:
+            char = data[start]
+            if char in _OPEN:
+                depth += 1
+                if depth > limits.max_depth:
+                    raise UnsafeInputError(
+                        path, f"nesting deeper than {limits.max_depth} levels", line_of(data, start)
+                    )
+            elif char in _CLOSE:
+                depth -= 1
+        elif match.group() == b"<<":
+            depth += 1
+            if depth > limits.max_depth:
+                raise UnsafeInputError(
+                    path, f"nesting deeper than {limits.max_depth} levels", line_of(data, start)
+                )
+        elif match.group() == b">>":
+            depth -= 1
+        elif end - start > limits.max_literal and data[start] in b"\"'":
+            raise UnsafeInputError(
+                path, f"literal longer than {limits.max_literal} bytes", line_of(data, start)
+            )
+
+
+def scan_xml(path: Path, data: bytes, limits: Limits) -> None:
+    """Refuse DTDs and entity declarations, element nesting beyond the bound and over-long text or attributes."""
+    depth = 0
+    last_end = 0
+    for match in _XML_TOKENS.finditer(data):
+        start, end = match.span()
+        if start - last_end > limits.max_literal:
+            raise UnsafeInputError(
+                path, f"text longer than {limits.max_literal} bytes", line_of(data, last_end)
+            )
+        last_end = end
+        token = match.group()
+        if token[:2] == b"<!" and token[2:3] != b"-" and token[2:3] != b"[":
+            raise UnsafeInputError(
+                path, "RDF/XML with a DTD or entity declarations is refused", line_of(data, start)
+            )
+        if token[:4] == b"<!--" or token[:2] == b"<?":
+            continue
+        if token[:9] == b"<![CDATA[":
+            if end - start > limits.max_literal:
+                raise UnsafeInputError(
+                    path, f"text longer than {limits.max_literal} bytes", line_of(data, start)
+                )
+            continue
+        if token[:2] == b"</":
+            depth -= 1
+            continue
+        if end - start > limits.max_literal and any(
+            len(a) > limits.max_literal for a in _XML_ATTRIBUTE.findall(token)
+        ):
+            raise UnsafeInputError(
+                path, f"attribute longer than {limits.max_literal} bytes", line_of(data, start)
+            )
+        if not token.endswith(b"/>"):
+            depth += 1
+            if depth > limits.max_depth:
+                raise UnsafeInputError(
+                    path, f"nesting deeper than {limits.max_depth} levels", line_of(data, start)
+                )
+    if len(data) - last_end > limits.max_literal:
+        raise UnsafeInputError(path, f"text longer than {limits.max_literal} bytes", line_of(data, last_end))
+
+
+def confine_contexts(path: Path, data: bytes) -> bytes:
+    """Replace our context IRI by the inline context; refuse every other non-inline context.
+
+    The bytes are returned unchanged (so that parser errors keep their line numbers) unless a context was mapped.
+    """
+    try:
+        document = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise RdfSyntaxError(path, exc.msg, exc.lineno) from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise RdfSyntaxError(path, str(exc)) from None
+    mapped = False
+    for holder in _context_holders(document):
+        value = holder["@context"]
+        items = value if isinstance(value, list) else [value]
+        out: list[Any] = []
+        for item in items:
+            if item == CONTEXT_IRI:
+                out.append(_our_context())
+                mapped = True
+            elif isinstance(item, str):
+                raise UnsafeInputError(
+                    path, f"JSON-LD context {item!r} is not inline; only {CONTEXT_IRI} may be referenced"
+                )
+            elif isinstance(item, dict) and "@import" in item:
+                raise UnsafeInputError(path, "JSON-LD @import of a context is refused; inline it")
+            else:
+                out.append(item)
+        holder["@context"] = out if isinstance(value, list) else out[0]
+    return json.dumps(document).encode() if mapped else data
+
+
+def _context_holders(document: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object of the document that has an ``@context`` key (iteratively: no recursion on input)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "@context" in node:
+                yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _our_context() -> dict[str, object]:
+    from idais_kg.build import jsonld_context
+
+    return cast(dict[str, object], jsonld_context()["@context"])
+
+
+def retarget(quads: list[ox.Quad], graph: str | None) -> list[ox.Quad]:
+    if graph is None:
+        return quads
+    target = ox.NamedNode(graph)
+    return [ox.Quad(q.subject, q.predicate, q.object, target) for q in quads]
+
+
+def confine_graphs(path: Path, quads: list[ox.Quad], graph: str | None) -> list[ox.Quad]:
+    """Put default-graph quads into ``graph``; refuse quads that name any other graph."""
+    if graph is None:
+        return quads
+    target = ox.NamedNode(graph)
+    out = []
+    for q in quads:
+        if isinstance(q.graph_name, ox.DefaultGraph) or q.graph_name == target:
+            out.append(ox.Quad(q.subject, q.predicate, q.object, target))
+        else:
+            raise UnsafeInputError(
+                path, f"quad in graph {q.graph_name} but this file may only write <{graph}>"
+            )
+    return out
