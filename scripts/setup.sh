@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install the project with its test tools, and Java for the OWL reasoner.
+# Create .venv (if missing) and install the project with its test tools, Java for the OWL reasoner and Jena's
+# SHACL engine for the engine cross-check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v java >/dev/null 2>&1; then
@@ -8,6 +9,10 @@ if ! command -v java >/dev/null 2>&1; then
   else
     echo "warning: no java on PATH; 'idais-kg validate' needs it for OWL reasoning (or use --no-reasoner)" >&2
   fi
+fi
+# Apache Jena's SHACL engine: the second engine that tests/test_engines.py cross-checks the shapes with.
+if [ ! -e /usr/share/java/jena-shacl.jar ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libapache-jena-java >/dev/null
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true

@@ -316,6 +316,16 @@ def test_dataset_has_no_violation(dataset_report: rdflib.Graph) -> None:
     assert violations == set()
 
 
+def test_engine_of_validate_agrees_on_the_dataset(kg: KnowledgeGraph, dataset_report: rdflib.Graph) -> None:
+    """idais_kg.shacl (what ``validate`` runs) gives exactly pySHACL's results on the shipped dataset."""
+    from test_shacl_engine import engine_shapes, keys
+
+    from idais_kg import shacl
+
+    data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
+    assert keys(shacl.validate(data, engine_shapes())) == results(dataset_report)
+
+
 def ed(path: str) -> rdflib.URIRef:
     return rdflib.URIRef(ED + path)
 

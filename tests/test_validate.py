@@ -82,3 +82,26 @@ def test_owl_imports_and_remote_context_cause_no_connection(tmp_path: Path, list
         code, _, _ = run("validate", str(path))
         assert code in (0, 1, 2)
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("deep.ttl", PREFIXES + "goal:x idais:p " + "[ idais:p " * 5000 + "]" * 5000 + " .\n", "nest"),
+        (
+            "deep.jsonld",
+            '{"@id": "http://example.org/a", "http://example.org/p": ' + "[" * 5000 + "]" * 5000 + "}",
+            "nest",
+        ),
+        ("huge.ttl", PREFIXES + 'goal:x idais:leadPhrase "' + "x" * (2 << 20) + '" .\n', "literal"),
+    ],
+    ids=["deep-turtle", "deep-jsonld", "huge-literal"],
+)
+def test_hostile_file_fails_cleanly(tmp_path: Path, name: str, text: str, said: str) -> None:
+    """Refused before parsing (idais_kg.inputs): one line naming the file, exit 2, no crash, no traceback."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run("validate", "--no-reasoner", str(path))
+    assert code == 2
+    assert err.count("\n") <= 1 and name in err and said in err.lower(), err
+    assert "Traceback" not in out + err

@@ -15,6 +15,7 @@ from pathlib import Path
 import rdflib
 
 from idais_kg.graph import KnowledgeGraph, load
+from idais_kg.inference import materialise
 from idais_kg.namespaces import GRAPH_DESCRIPTION, PREFIXES
 from idais_kg.project import Layout
 
@@ -59,9 +60,12 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def build(layout: Layout | None = None, out_dir: Path | None = None) -> BuildReport:
+def build(layout: Layout | None = None, out_dir: Path | None = None, infer: bool = False) -> BuildReport:
+    """Write the dumps; with ``infer``, the dataset also holds kg:graph/inferred (see idais_kg.inference)."""
     layout = layout or Layout.default()
     kg = load(layout)
+    if infer:
+        materialise(kg.store)
     payloads = serialise_all(kg)
     target = out_dir or layout.build_dir / "dumps"
     target.mkdir(parents=True, exist_ok=True)

@@ -55,12 +55,17 @@ def main(debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Dump folder (default build/dumps).",
 )
+@click.option(
+    "--infer",
+    is_flag=True,
+    help="Add the graph kg:graph/inferred: inverses, sub-properties and chains the ontology entails.",
+)
 @reports_errors
-def build(out_dir: Path | None) -> None:
+def build(out_dir: Path | None, infer: bool) -> None:
     """Assemble ontology and data into one dataset and write the dumps and the dataset description."""
     from idais_kg.build import build as run_build
 
-    report = run_build(out_dir=out_dir)
+    report = run_build(out_dir=out_dir, infer=infer)
     click.echo(f"built {report.triples} triples in {len(report.graphs)} graphs")
     for graph, count in report.graphs.items():
         click.echo(f"  {count:>7}  {graph}")

@@ -18,6 +18,8 @@ GRAPH_GUIDE = KG + "graph/guide"
 GRAPH_TRANSLATIONS = KG + "graph/translations"
 GRAPH_DERIVED = KG + "graph/derived"
 GRAPH_DESCRIPTION = KG + "graph/description"
+GRAPH_INPUT = KG + "graph/input"  # files given to `validate`, beside the guide
+GRAPH_INFERRED = KG + "graph/inferred"  # `build --infer`: what the ontology's axioms entail
 PARTNER_GRAPH_BASE = KG + "graph/partner/"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
