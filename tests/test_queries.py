@@ -28,7 +28,21 @@ def compact(value: str) -> str:
     return value
 
 
+def with_partners(kg: KnowledgeGraph, fixtures: dict[str, str]) -> KnowledgeGraph:
+    """The graph plus partner fixtures (cases/partners/) as partner graphs, as ``partner add`` stores them."""
+    from idais_kg.partners import graph_of, read_partner
+    from idais_kg.store import Store
+
+    store = Store()
+    store.add_all(kg.store.quads())
+    for name, file in fixtures.items():
+        store.add_all(read_partner(Path(__file__).parent / "cases" / "partners" / file, graph_of(name)))
+    return KnowledgeGraph(store=store, layout=kg.layout, queries=kg.queries)
+
+
 def answer(kg: KnowledgeGraph, case: dict) -> list[dict[str, str]]:
+    if case.get("partners"):
+        kg = with_partners(kg, case["partners"])
     result = kg.query(case["query"], **{k: str(v) for k, v in (case.get("params") or {}).items()})
     columns = case.get("columns") or result.variables
     return [{c: compact(row[c].value) for c in columns if c in row} for row in result.rows]

@@ -94,8 +94,9 @@ def stats(fmt: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
+@click.option("--endpoint", metavar="URL", help="Run it at this remote SPARQL query endpoint instead.")
 @reports_errors
-def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str) -> None:
+def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endpoint: str | None) -> None:
     """Run the saved query NAME (see --list), with typed parameters bound, never spliced."""
     from idais_kg.project import Layout
     from idais_kg.queries import QueryRegistry
@@ -110,6 +111,11 @@ def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str) -> N
     from idais_kg.graph import load
 
     kg = load(with_description=False)
+    if endpoint:
+        from idais_kg.remote import query as remote_query
+
+        click.echo(remote_query(kg, name, endpoint, parse_params(params)).render(fmt))
+        return
     click.echo(kg.query(name, **parse_params(params)).render(fmt))
 
 
@@ -150,16 +156,119 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
 @click.option(
     "--dumps-dir", type=click.Path(file_okay=False, path_type=Path), help="Dump folder (default build/dumps)."
 )
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Serve this persistent partner store (default build/store, when it exists).",
+)
 @reports_errors
-def serve(host: str, port: int, workers: int, deadline: float, row_cap: int, dumps_dir: Path | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    deadline: float,
+    row_cap: int,
+    dumps_dir: Path | None,
+    store_dir: Path | None,
+) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, linked data, pages and the saved-query API (read-only)."""
     from idais_kg.serve import Settings, run
 
     run(
         Settings(
-            host=host, port=port, workers=workers, deadline=deadline, row_cap=row_cap, dumps_dir=dumps_dir
+            host=host,
+            port=port,
+            workers=workers,
+            deadline=deadline,
+            row_cap=row_cap,
+            dumps_dir=dumps_dir,
+            store_dir=store_dir,
         )
     )
+
+
+STORE_OPTION = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The persistent partner store (default build/store).",
+)
+
+
+@main.group()
+def partner() -> None:
+    """Partner datasets: check them, and keep them in the persistent store (see README, "Partners")."""
+
+
+@partner.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def partner_check(file: Path) -> None:
+    """Check FILE (RDF, SSSOM .tsv or partner .csv) against the guide and the partner shapes.
+
+    Exit code 0 when it conforms, 1 on violations, 2 when it is unreadable or refused as unsafe.
+    """
+    from idais_kg.partners import check
+
+    report = check(file)
+    click.echo(report.render())
+    sys.exit(report.exit_code)
+
+
+@partner.command("add")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace the data of a partner already in the store.")
+@STORE_OPTION
+@reports_errors
+def partner_add(name: str, file: Path, replace: bool, store_dir: Path | None) -> None:
+    """Check FILE and store it as partner NAME's graph, atomically (nothing changes on any failure)."""
+    from idais_kg.partners import add
+
+    result = add(name, file, store_dir, replace=replace)
+    click.echo(f"{result.status} partner {result.name}: {result.triples} triples")
+
+
+@partner.command("remove")
+@click.argument("name")
+@STORE_OPTION
+@reports_errors
+def partner_remove(name: str, store_dir: Path | None) -> None:
+    """Remove partner NAME's graph and records from the store, atomically."""
+    from idais_kg.partners import remove
+
+    remove(name, store_dir)
+    click.echo(f"removed partner {name}")
+
+
+@partner.command("list")
+@STORE_OPTION
+@reports_errors
+def partner_list(store_dir: Path | None) -> None:
+    """The partners in the store: name, when added, triples, file and its sha256."""
+    from idais_kg.partners import registered
+
+    for p in registered(store_dir):
+        click.echo(f"{p.name:24} {p.added:26} {p.triples:>9}  {p.file}  sha256:{p.sha256[:16]}")
+
+
+@main.command()
+@click.option(
+    "--endpoint", required=True, metavar="URL", help="SPARQL 1.1 Update endpoint of the remote store."
+)
+@click.option(
+    "--graph-store", metavar="URL", help="Graph Store Protocol URL (used instead of Update when given)."
+)
+@STORE_OPTION
+@reports_errors
+def publish(endpoint: str, graph_store: str | None, store_dir: Path | None) -> None:
+    """Replace each named graph of the dataset (with partners, when the store exists) at a remote SPARQL store."""
+    from idais_kg.partners import serving_graph
+    from idais_kg.remote import publish as run_publish
+
+    for graph, count in run_publish(serving_graph(store_dir), endpoint, graph_store).items():
+        click.echo(f"{count:>9}  {graph}")
 
 
 if __name__ == "__main__":

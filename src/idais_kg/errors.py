@@ -39,6 +39,24 @@ class UnsafeInputError(InputError):
         super().__init__(f"{where}: refused: {message}")
 
 
+class TableError(InputError):
+    """A mapping table (SSSOM TSV or the partner CSV layout) with a bad header, column or cell."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class PartnerError(InputError):
+    """A partner command that cannot be carried out (unknown partner, name taken, no store)."""
+
+
+class PartnerRejected(IdaisError):
+    """Partner data that does not pass the checks; nothing was stored (exit code 1, like violations)."""
+
+
 class UnknownQueryError(InputError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name

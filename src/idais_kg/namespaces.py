@@ -21,6 +21,7 @@ GRAPH_DESCRIPTION = KG + "graph/description"
 GRAPH_INPUT = KG + "graph/input"  # files given to `validate`, beside the guide
 GRAPH_INFERRED = KG + "graph/inferred"  # `build --infer`: what the ontology's axioms entail
 PARTNER_GRAPH_BASE = KG + "graph/partner/"
+PARTNER_REGISTRY_GRAPH = KG + "graph/partners"  # PROV records of who added which partner file, and when
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

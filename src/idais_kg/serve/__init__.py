@@ -16,9 +16,9 @@ def run(settings: Settings) -> None:
     """Load the dataset and serve it until interrupted (loopback by default: see Settings.host)."""
     import uvicorn
 
-    from idais_kg.graph import load
+    from idais_kg.partners import serving_graph
 
-    app = create_app(load(), settings)
+    app = create_app(serving_graph(settings.store_dir), settings)
     uvicorn.run(
         app,
         host=settings.host,

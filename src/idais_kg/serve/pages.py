@@ -22,6 +22,7 @@ from idais_kg.namespaces import (
     IDAIS,
     KG,
     ONTOLOGY_IRI,
+    PARTNER_GRAPH_BASE,
     PREFIXES,
     RDF,
 )
@@ -74,6 +75,18 @@ SELECT ?goal ?policy ?footnote ?number ?source WHERE {
   OPTIONAL { ?policy idais:hasFootnote ?footnote . ?footnote idais:footnoteNumber ?number .
              OPTIONAL { ?footnote cito:cites ?source } }
 } ORDER BY ?line ?policy ?number ?source
+"""
+)
+PARTNER_LINKS = (
+    prefix_block()
+    + """
+SELECT ?goal ?partner ?resource ?link (SAMPLE(?name) AS ?label) WHERE {
+  GRAPH ?partner { ?resource ?link ?goal }
+  FILTER (STRSTARTS(STR(?partner), STR(<"""
+    + PARTNER_GRAPH_BASE
+    + """>)))
+  OPTIONAL { ?resource rdfs:label|skos:prefLabel|dcterms:title|schema:name ?name }
+} GROUP BY ?goal ?partner ?resource ?link ORDER BY ?partner ?resource ?link
 """
 )
 AREA_GOALS = (
@@ -153,7 +166,7 @@ class Pages:
         self.settings = settings
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
         self.env.globals.update(href=href, curie=curie, slug=slug, label=self.label)
-        self.env.globals["yasgui"] = (STATIC / "vendor" / "yasgui.min.js").exists()
+        self.yasgui_built = (STATIC / "vendor" / "yasgui.min.js").exists()
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         for row in self.kg.store.query(LABEL_QUERY):
             s, lit = row["s"], row["label"]
@@ -261,6 +274,9 @@ class Pages:
             ],
             "quotes": [{k: term_text(v) for k, v in r.items()} for r in self._select(QUOTES, goal=goal)],
             "policies": policies,
+            "partner_links": [
+                {k: term_text(v) for k, v in r.items()} for r in self._select(PARTNER_LINKS, goal=goal)
+            ],
         }
 
     def home(self) -> bytes:
@@ -299,7 +315,8 @@ class Pages:
             .encode("utf-8")
         )
 
-    def query_page(self) -> bytes:
+    def query_page(self, plain: bool = False) -> bytes:
+        """The query page, with YASGUI when it is bundled (scripts/build-yasgui.sh) unless ``plain`` is asked for."""
         examples = [
             {"name": q.name, "summary": q.summary, "text": q.text}
             for q in self.kg.queries.of_kind("question")
@@ -311,6 +328,11 @@ class Pages:
                 examples=examples,
                 examples_json=json.dumps(examples, ensure_ascii=False),
                 default_query=default,
+                default_query_json=json.dumps(default, ensure_ascii=False),
+                yasgui=self.yasgui_built and not plain,
+                yasgui_built=self.yasgui_built,
+                row_cap=self.settings.row_cap,
+                deadline=f"{self.settings.deadline:g}",
             )
             .encode("utf-8")
         )

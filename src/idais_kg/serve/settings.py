@@ -21,3 +21,4 @@ class Settings:
     cache_entries: int = 1024
     retry_after: int = 5  # seconds, sent with 503 responses
     dumps_dir: Path | None = None  # default: the project's build/dumps
+    store_dir: Path | None = None  # the persistent partner store; default build/store, served when it exists

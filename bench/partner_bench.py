@@ -1,0 +1,93 @@
+"""On demand: a generated partner dataset of N triples (default 1M) linked to the guide; time and peak memory of
+``partner check`` and ``partner add`` (fresh store), beside a plain rdflib + pySHACL baseline on a smaller size
+(extrapolated linearly: pySHACL would take too long on 1M).
+
+    .venv/bin/python bench/partner_bench.py [--triples 1000000] [--baseline 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate(path: Path, triples: int, goals: list[str]) -> None:
+    rng = random.Random(7)
+    ex = "https://example.org/fictional/bench-partner/"
+    lines = [
+        f"<{ex}dataset> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset> .",
+        f"<{ex}dataset> <http://purl.org/dc/terms/publisher> <{ex}org> .",
+        f"<{ex}dataset> <http://purl.org/dc/terms/license> <https://creativecommons.org/licenses/by/4.0/> .",
+        f"<{ex}dataset> <http://www.w3.org/ns/dcat#contactPoint> <{ex}contact> .",
+        f'<{ex}dataset> <http://purl.org/dc/terms/issued> "2025-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .',
+    ]
+    i = 0
+    while len(lines) < triples:
+        s = f"<{ex}item/{i}>"
+        lines.append(
+            f"{s} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/CreativeWork> ."
+        )
+        lines.append(f'{s} <http://www.w3.org/2000/01/rdf-schema#label> "Fictional item {i}"@en .')
+        lines.append(f"{s} <https://w3id.org/idais-kg/ontology#addressesGoal> <{rng.choice(goals)}> .")
+        lines.append(f'{s} <https://schema.org/description> "A generated description of item {i}." .')
+        i += 1
+    path.write_text("\n".join(lines[:triples]) + "\n")
+
+
+def run(code: str) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh interpreter; wall seconds and peak RSS (GiB) of that process."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    peak = float(out.stdout.strip().splitlines()[-1]) / (1024 * 1024)
+    return seconds, peak, out.stdout
+
+
+PEAK = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--baseline", type=int, default=20_000)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    from idais_kg.graph import load
+
+    goals = load(with_description=False).sparql("SELECT ?g WHERE { ?g a idais:Goal } ORDER BY ?g").values("g")
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = Path(tmp) / "partner.nt", Path(tmp) / "small.nt"
+        generate(big, args.triples, goals)
+        generate(small, args.baseline, goals)
+        print(f"generated {args.triples} triples ({big.stat().st_size / 1e6:.0f} MB)")
+        check = f"from pathlib import Path; from idais_kg.partners import check; r = check(Path('{big}')); print(r.exit_code, r.seconds); {PEAK}"
+        s, gib, out = run(check)
+        print(f"partner check: {s:.1f} s, peak {gib:.2f} GiB  ({out.splitlines()[0]})")
+        add = f"from pathlib import Path; from idais_kg.partners import add; r = add('bench', Path('{big}'), Path('{tmp}/store')); print(r.status); {PEAK}"
+        s, gib, _ = run(add)
+        print(f"partner add (check + store, fresh store): {s:.1f} s, peak {gib:.2f} GiB")
+        baseline = (
+            "import rdflib, pyshacl; from pathlib import Path; "
+            f"g = rdflib.Graph(); g.parse('{small}', format='nt'); "
+            "[g.parse(p) for p in sorted(Path('data/guide').glob('*.ttl'))]; "
+            "sh = rdflib.Graph().parse('shapes/partner/partner.ttl'); "
+            "print(pyshacl.validate(g, shacl_graph=sh, inference='none', advanced=True)[0]); " + PEAK
+        )
+        s, gib, _ = run(baseline)
+        factor = args.triples / args.baseline
+        print(
+            f"baseline rdflib + pySHACL on {args.baseline} triples: {s:.1f} s, peak {gib:.2f} GiB "
+            f"-> x{factor:.0f} linear extrapolation to {args.triples}: ~{s * factor:.0f} s (at least: pySHACL's "
+            "per-focus-node SPARQL is not linear)"
+        )
+
+
+if __name__ == "__main__":
+    main()
