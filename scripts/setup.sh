@@ -14,6 +14,22 @@ fi
 if [ ! -e /usr/share/java/jena-shacl.jar ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libapache-jena-java >/dev/null
 fi
+# Chromium for the browser tests (tests/serve/test_browser.py drives Debian's chromium with Playwright).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "warning: no chromium on PATH; the browser tests will skip (as root, this script installs it)" >&2
+  fi
+fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]'
+# YASGUI for the /query page, bundled at build time from the npm registry (the page falls back to a textarea).
+if [ ! -f src/idais_kg/serve/static/vendor/yasgui.min.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    bash scripts/build-yasgui.sh || echo "warning: could not bundle YASGUI; /query uses its plain editor" >&2
+  else
+    echo "warning: no npm; /query uses its plain editor (scripts/build-yasgui.sh bundles YASGUI)" >&2
+  fi
+fi

@@ -156,6 +156,7 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
 @click.option(
     "--dumps-dir", type=click.Path(file_okay=False, path_type=Path), help="Dump folder (default build/dumps)."
 )
+@click.option("--access-log", is_flag=True, help="Log every request on stderr.")
 @click.option(
     "--store",
     "store_dir",
@@ -170,6 +171,7 @@ def serve(
     deadline: float,
     row_cap: int,
     dumps_dir: Path | None,
+    access_log: bool,
     store_dir: Path | None,
 ) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, linked data, pages and the saved-query API (read-only)."""
@@ -183,6 +185,7 @@ def serve(
             deadline=deadline,
             row_cap=row_cap,
             dumps_dir=dumps_dir,
+            access_log=access_log,
             store_dir=store_dir,
         )
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class Server:
 
     def get(self, path: str, accept: str | None = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
         return request(self.url + path, accept=accept, headers=headers)
+
+    def head(self, path: str, accept: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        return request(self.url + path, accept=accept, method="HEAD")
 
     def post(
         self, path: str, body: bytes, content_type: str | None, accept: str | None = None
@@ -65,35 +69,49 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextlib.contextmanager
+def running_server(folder: Path, *options: str) -> Iterator[Server]:
+    """``idais-kg serve`` in a subprocess on a free loopback port, with its log and dumps in ``folder``."""
     port = free_port()
-    dumps = tmp_path_factory.mktemp("dumps")
-    cmd = [sys.executable, "-m", "idais_kg.cli", "serve", "--port", str(port), "--workers", "3"]
-    cmd += ["--deadline", str(DEADLINE), "--row-cap", str(ROW_CAP), "--dumps-dir", str(dumps)]
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "wb")  # noqa: SIM115 (closed at teardown)
+    cmd = [sys.executable, "-m", "idais_kg.cli", "serve", "--port", str(port), *options]
+    cmd += ["--dumps-dir", str(folder / "dumps")]
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 (closed at the end)
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                if json.load(resp)["status"] == "ok":
-                    break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: see {log.name}") from None
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("server did not start")
-    yield Server(url, process)
-    process.terminate()
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+                    if json.load(resp)["status"] == "ok":
+                        break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited: see {log.name}") from None
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield Server(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    options = ["--workers", "3", "--deadline", str(DEADLINE), "--row-cap", str(ROW_CAP)]
+    with running_server(tmp_path_factory.mktemp("server"), *options) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def start_server() -> Callable[..., contextlib.AbstractContextManager[Server]]:
+    """``running_server``, for a test module that needs a server with settings of its own."""
+    return running_server
 
 
 @pytest.fixture(scope="session")

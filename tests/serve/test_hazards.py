@@ -41,6 +41,7 @@ def test_nested_and_cartesian_fail_while_a_normal_query_succeeds(server) -> None
     assert status == 503
     assert headers["retry-after"]
     assert "deadline" in headers["x-query-deadline"] or "exceeded" in headers["x-query-deadline"]
+    assert b"deadline" in body  # stated in the body too, not only in a header
     assert b"Traceback" not in body
     assert server.process.poll() is None and server.process.pid == pid
     assert ask(server, NORMAL)[0] == 200

@@ -24,6 +24,7 @@ def run(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        access_log=settings.access_log,
         server_header=False,
         proxy_headers=False,
     )

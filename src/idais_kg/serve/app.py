@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from idais_kg.graph import KnowledgeGraph
 from idais_kg.serve import api, linked_data, protocol
 from idais_kg.serve.cache import Cached, ResponseCache, build_tag
+from idais_kg.serve.front import FrontCache, ReplayStore
 from idais_kg.serve.linked_data import Describer, Dumps
 from idais_kg.serve.negotiation import HTML
 from idais_kg.serve.pages import STATIC, Pages
@@ -46,6 +47,7 @@ class Service:
     pages: Pages
     pool: WorkerPool
     cache: ResponseCache
+    front: ReplayStore
     dumps: Dumps
     openapi: dict[str, Any]
 
@@ -61,7 +63,8 @@ class Service:
             describer=describer,
             pages=Pages(kg, describer, settings),
             pool=WorkerPool(nquads, settings.workers, settings.deadline, settings.queue_wait),
-            cache=ResponseCache(settings.cache_entries),
+            cache=ResponseCache(settings.cache_entries, settings.cache_bytes),
+            front=ReplayStore(settings.cache_entries, settings.cache_bytes),
             dumps=Dumps(settings.dumps_dir or kg.layout.build_dir / "dumps", kg.layout.root),
             openapi=api.openapi_document(kg.queries.of_kind("question")),
         )
@@ -77,12 +80,14 @@ async def home(request: Request) -> Response:
 
 
 async def query_page(request: Request) -> Response:
+    """The query page; ``?editor=plain`` gives the textarea editor even where YASGUI is bundled."""
     pages = service_of(request).pages
+    plain = request.query_params.get("editor") == "plain"
 
     async def produce() -> Cached:
-        return Cached(pages.query_page(), HTML + "; charset=utf-8")
+        return Cached(pages.query_page(plain), HTML + "; charset=utf-8")
 
-    return await cached(request, "page|query", produce)
+    return await cached(request, f"page|query|{'plain' if plain else 'default'}", produce)
 
 
 async def health(request: Request) -> Response:
@@ -128,6 +133,7 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlett
     if STATIC.is_dir():
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
     middleware = [
+        Middleware(FrontCache, store=service.front),  # outside CORS: it replays the CORS headers too
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],
@@ -135,7 +141,7 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlett
             allow_headers=["Accept", "Content-Type", "If-None-Match"],
             expose_headers=EXPOSED_HEADERS,
             max_age=3600,
-        )
+        ),
     ]
     app = Starlette(
         routes=routes,

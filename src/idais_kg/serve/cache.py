@@ -48,11 +48,18 @@ class Cached:
 
 
 class ResponseCache:
-    """A least-recently-used map of request keys to finished responses (bodies over ``max_body`` are not kept)."""
+    """A least-recently-used map of request keys to finished responses, bounded in entries and in bytes.
 
-    def __init__(self, entries: int, max_body: int = 4 * 1024 * 1024) -> None:
+    Bodies over ``max_body`` are not kept.
+    """
+
+    def __init__(
+        self, entries: int, max_bytes: int = 256 * 1024 * 1024, max_body: int = 4 * 1024 * 1024
+    ) -> None:
         self.entries = entries
-        self.max_body = max_body
+        self.max_bytes = max_bytes
+        self.max_body = min(max_body, max_bytes)
+        self.size = 0
         self._items: OrderedDict[str, Cached] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -72,7 +79,9 @@ class ResponseCache:
         if self.entries <= 0 or len(item.body) > self.max_body:
             return
         with self._lock:
+            old = self._items.pop(key, None)
+            self.size += len(item.body) - (len(old.body) if old else 0)
             self._items[key] = item
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
+            while self._items and (len(self._items) > self.entries or self.size > self.max_bytes):
+                _, dropped = self._items.popitem(last=False)
+                self.size -= len(dropped.body)

@@ -3,6 +3,11 @@
 A request is checked in this order, all before evaluation: method and content type, protocol parameters, the
 query's text (guard), the media type of the answer (406), then the answer is taken from the cache or from a worker.
 GET /sparql without a query answers the SPARQL Service Description.
+
+Bounds, and how an answer states that it hit one: a result longer than the row cap is cut there and the response
+carries ``X-Row-Cap: N reached; result truncated`` (the SPARQL JSON, XML, CSV and TSV results formats have no
+place for a comment, so the header, documented on the query page, is the statement); a query that overruns the
+deadline is answered 503 with the reason in the body and an ``X-Query-Deadline`` header.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from idais_kg.serve.cache import Cached, etag_for, matches
+from idais_kg.serve.front import CACHEABLE
 from idais_kg.serve.negotiation import HTML, JSON, choose
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ async def cached(
             service.cache.put(key, item)
     if item.status == 200:
         headers["ETag"] = tag
+        request.scope[CACHEABLE] = True  # the front cache may replay this answer to the same request
     body = b"" if request.method == "HEAD" else item.body
     response = Response(body, status_code=item.status, media_type=item.media_type, headers=headers)
     for name, value in item.headers.items():

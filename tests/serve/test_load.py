@@ -1,0 +1,160 @@
+"""A bounded load test with a fault phase, against a server of its own on loopback (about 30 s in all).
+
+Clients ask for saved queries, pages, resources and ad-hoc queries for the whole run; in the middle third, fault
+clients add queries that a worker cannot finish (cartesian products, killed at the deadline) and answers cut at the
+row cap. Outside the fault requests nothing may fail with a 5xx; the fault requests get 503 (never 500); and at
+the end the server is the same process, its workers were replaced, and the dataset answers with the same hash.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+LOAD_SECONDS = 18.0
+CLIENTS = 5
+DEADLINE = 1.5
+GOAL = "goal:post-deployment-monitoring"
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } # %d"
+WIDE = "SELECT * WHERE { ?s ?p ?o } # %d"  # more rows than the cap: cut, and said so
+# Every quad as one line (blank nodes as _:), sorted, hashed: equal before and after means the store did not
+# change.
+DATASET_HASH = """SELECT (SHA256(GROUP_CONCAT(?line; separator="\\n")) AS ?hash) (COUNT(*) AS ?quads) WHERE {
+  SELECT ?line WHERE {
+    GRAPH ?g { ?s ?p ?o }
+    BIND (CONCAT(STR(?g), " ", COALESCE(STR(?s), "_:"), " ", STR(?p), " ", COALESCE(STR(?o), "_:"), " ",
+                 COALESCE(LANG(?o), ""), " ", COALESCE(STR(DATATYPE(?o)), "")) AS ?line)
+  } ORDER BY ?line
+}"""
+
+Request = tuple[str, str, bytes | None, dict[str, str]]
+JSON_RESULTS = {"Accept": "application/sparql-results+json", "Content-Type": "application/sparql-query"}
+
+
+@pytest.fixture(scope="module")
+def load_server(tmp_path_factory: pytest.TempPathFactory, start_server) -> Iterator[Any]:
+    options = ["--workers", "3", "--deadline", str(DEADLINE), "--row-cap", "500"]
+    with start_server(tmp_path_factory.mktemp("load-server"), *options) as running:
+        yield running
+
+
+def dataset_hash(server: Any) -> tuple[str, str]:
+    status, _, body = server.post(
+        "/sparql", DATASET_HASH.encode(), JSON_RESULTS["Content-Type"], "application/json"
+    )
+    assert status == 200, body
+    row = json.loads(body)["results"]["bindings"][0]
+    return row["hash"]["value"], row["quads"]["value"]
+
+
+def normal_requests() -> Callable[[int], Request]:
+    html, json_ = {"Accept": "text/html"}, {"Accept": "application/json"}
+    goal_path = "/id/goal/" + GOAL.split(":", 1)[1]
+    mix: list[Callable[[int], Request]] = [
+        lambda n: ("GET", "/api/queries/goals-by-progress", None, json_),
+        lambda n: ("GET", "/api/queries/policies-of-goal?goal=" + quote(GOAL), None, json_),
+        lambda n: ("GET", "/", None, html),
+        lambda n: ("GET", goal_path, None, html),
+        lambda n: ("GET", goal_path, None, {"Accept": "text/turtle"}),
+        lambda n: ("GET", "/ontology", None, html),
+        lambda n: (
+            "POST",
+            "/sparql",
+            f"SELECT ?goal WHERE {{ ?goal a <https://w3id.org/idais-kg/ontology#Goal> }} LIMIT {n % 15 + 1}".encode(),
+            JSON_RESULTS,
+        ),
+        lambda n: ("GET", "/sparql?query=" + quote(f"ASK {{ ?s ?p {n} }}"), None, JSON_RESULTS),
+    ]
+    return lambda n: mix[n % len(mix)](n)
+
+
+def fault_requests() -> Callable[[int], Request]:
+    return lambda n: ("POST", "/sparql", ((CARTESIAN if n % 2 == 0 else WIDE) % n).encode(), JSON_RESULTS)
+
+
+def client(
+    url: str, make: Callable[[int], Request], start: float, stop: float, counter: Iterator[int]
+) -> Counter[tuple[str, int]]:
+    """Send requests from ``start`` to ``stop`` (monotonic seconds) on one keep-alive connection."""
+    parts = urlsplit(url)
+    seen: Counter[tuple[str, int]] = Counter()
+    time.sleep(max(0.0, start - time.monotonic()))
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        while time.monotonic() < stop:
+            method, path, body, headers = make(next(counter))
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except OSError:
+                seen[(path.split("?")[0], -1)] += 1
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                continue
+            kind = (
+                "cartesian"
+                if body and b"?j ?k ?l" in body
+                else "wide"
+                if body and b"?s ?p ?o }" in body
+                else path
+            )
+            seen[(kind.split("?")[0], resp.status)] += 1
+            if kind == "wide" and resp.status == 200:
+                assert resp.getheader("X-Row-Cap"), "a cut answer says so"
+                assert len(json.loads(data)["results"]["bindings"]) == 500
+    finally:
+        conn.close()
+    return seen
+
+
+def test_load_with_faults(load_server: Any, tmp_path: Path) -> None:
+    before = dataset_hash(load_server)
+    health = json.loads(load_server.get("/healthz")[2])
+    pid = load_server.process.pid
+    began = time.monotonic()
+    end = began + LOAD_SECONDS
+    fault_from, fault_to = began + LOAD_SECONDS / 3, began + 2 * LOAD_SECONDS / 3
+    counter = itertools.count()
+    results: list[Counter[tuple[str, int]]] = []
+    lock = threading.Lock()
+
+    def run(make: Callable[[int], Request], start: float, stop: float) -> None:
+        seen = client(load_server.url, make, start, stop, counter)
+        with lock:
+            results.append(seen)
+
+    threads = [threading.Thread(target=run, args=(normal_requests(), began, end)) for _ in range(CLIENTS)]
+    threads += [threading.Thread(target=run, args=(fault_requests(), fault_from, fault_to)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(LOAD_SECONDS + 60)
+    assert not any(t.is_alive() for t in threads), "the load did not stop by itself"
+    normal: Counter[int] = Counter()
+    faults: Counter[int] = Counter()
+    for seen in results:
+        for (kind, status), count in seen.items():
+            (faults if kind in ("cartesian", "wide") else normal)[status] += count
+    (tmp_path / "load.json").write_text(json.dumps({"normal": normal, "faults": faults}))
+    assert sum(normal.values()) > 200, normal
+    assert {s for s in normal if s >= 500 or s < 0} == set(), f"normal requests failed: {normal}"
+    assert set(normal) <= {200}, normal
+    assert faults[503] >= 2, faults  # cartesian queries, stopped at the deadline
+    assert faults[200] >= 1, faults  # wide queries, cut at the row cap
+    assert {s for s in faults if s not in (200, 503)} == set(), faults
+    assert load_server.process.poll() is None and load_server.process.pid == pid
+    after_health = json.loads(load_server.get("/healthz")[2])
+    assert after_health["build"] == health["build"]
+    assert after_health["restarts"] > health["restarts"]
+    assert dataset_hash(load_server) == before
