@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from idais_kg.errors import RdfSyntaxError, UnsafeInputError
 from idais_kg.namespaces import JSONLD_CONTEXT_IRI
-from idais_kg.store import format_of, parse_bytes
+from idais_kg.store import FORMATS, format_of, parse_bytes
 
 CONTEXT_IRI = JSONLD_CONTEXT_IRI
 
@@ -74,6 +74,27 @@ def parse_untrusted(path: Path, graph: str | None = None, *, limits: Limits = Li
     Raises UnsafeInputError (with file and line) for input refused by a bound or a rule above, and RdfSyntaxError
     (with file and line) for input that does not parse. Nothing is fetched, whatever the file says.
     """
+    fmt, data = checked_bytes(path, limits)
+    quads = parse_bytes(path, data, fmt)
+    return confine_graphs(path, quads, graph) if fmt in QUAD_FORMATS else retarget(quads, graph)
+
+
+def load_untrusted(path: Path, store: ox.Store, graph: str, *, limits: Limits = Limits()) -> None:
+    """Like :func:`parse_untrusted`, but straight into ``graph`` of a scratch ``store`` (no Python quad objects:
+    ~3x faster on a million triples). Not atomic: on an error the store holds part of the file; use a store
+    that is thrown away on errors (a check, or the staging copy of a change)."""
+    fmt, data = checked_bytes(path, limits)
+    if fmt in QUAD_FORMATS:
+        store.extend(confine_graphs(path, parse_bytes(path, data, fmt), graph))
+        return
+    try:
+        store.bulk_load(data, format=FORMATS[fmt], to_graph=ox.NamedNode(graph))
+    except SyntaxError as exc:
+        raise RdfSyntaxError(path, exc.msg, exc.lineno) from None
+
+
+def checked_bytes(path: Path, limits: Limits) -> tuple[str, bytes]:
+    """The format and the bytes of a file that passed every check that runs before parsing."""
     fmt = format_of(path)
     data = read_bounded(path, limits.max_bytes)
     if fmt == "rdfxml":
@@ -83,8 +104,7 @@ def parse_untrusted(path: Path, graph: str | None = None, *, limits: Limits = Li
         data = confine_contexts(path, data)
     else:
         scan_brackets(path, data, _TURTLE_TOKENS, limits)
-    quads = parse_bytes(path, data, fmt)
-    return confine_graphs(path, quads, graph) if fmt in QUAD_FORMATS else retarget(quads, graph)
+    return fmt, data
 
 
 def read_bounded(path: Path, max_bytes: int) -> bytes:

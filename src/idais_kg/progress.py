@@ -1,4 +1,4 @@
-"""Progress bars for long loads and checks (tqdm), shown only when stderr is a terminal."""
+"""Progress bars for long loads and checks (tqdm), shown only on a terminal, so pipes, logs and tests stay quiet."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def progress(
-    items: Iterable[T], label: str, total: int | None = None, threshold: int = 100_000
-) -> Iterator[T]:
-    """Iterate ``items`` with a progress bar on a terminal for big inputs; silently otherwise (pipes, tests)."""
-    if not sys.stderr.isatty() or (total is not None and total < threshold):
+def progress(items: Iterable[T], label: str, total: int | None = None, show: bool = True) -> Iterator[T]:
+    """Iterate ``items`` with a progress bar on stderr when it is a terminal and ``show`` (a big input)."""
+    if not show or not sys.stderr.isatty():
         yield from items
         return
     from tqdm import tqdm
 
-    yield from tqdm(
-        items, desc=label, total=total, unit=" triples", unit_scale=True, leave=False, file=sys.stderr
-    )
+    yield from tqdm(items, desc=label, total=total, leave=False, file=sys.stderr)
