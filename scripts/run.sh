@@ -7,7 +7,5 @@ bash scripts/setup.sh
 .venv/bin/idais-kg query goals-by-progress
 # validate prints the consistency report; its exit code says whether the data conforms
 .venv/bin/idais-kg validate
-if .venv/bin/python -c "import idais_kg.serve" 2>/dev/null; then
-  exec .venv/bin/idais-kg serve "$@"
-fi
-echo "(serving is not part of this checkout yet: see the open issue 'Serve')"
+# serve on http://127.0.0.1:8000/ (SPARQL at /sparql, pages at /, API at /api/docs); options pass through
+exec .venv/bin/idais-kg serve "$@"
