@@ -105,3 +105,18 @@ def test_hostile_file_fails_cleanly(tmp_path: Path, name: str, text: str, said: 
     assert code == 2
     assert err.count("\n") <= 1 and name in err and said in err.lower(), err
     assert "Traceback" not in out + err
+
+
+def test_reasoner_input_leaves_out_only_inert_properties(kg) -> None:  # type: ignore[no-untyped-def]
+    """Text-only properties are pruned before HermiT; any property an axiom constrains is kept."""
+    from idais_kg.namespaces import GRAPH_ONTOLOGY, IDAIS
+    from idais_kg.reasoning import inert_predicates
+
+    inert = inert_predicates(kg.store.quads(GRAPH_ONTOLOGY))
+    assert {
+        IDAIS + "verbatimText",
+        IDAIS + "translation",
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+    } <= inert
+    constrained = {IDAIS + p for p in ("rank", "year", "footnoteNumber", "startLine", "rowNumber", "level")}
+    assert not inert & constrained
