@@ -369,20 +369,24 @@ def add(
             return AddResult(name, "unchanged", known[name].triples)
         if name in known and not replace:
             raise PartnerError(f"partner {name!r} is already in the store; use --replace to replace its data")
-        # The check runs on an in-memory copy of the guide (measured 5x faster than querying the on-disk copy);
-        # then the staging copy loads the file again (a second parse is cheaper than the on-disk check).
-        report = check(path, kg, name, limits)
+        # The file is parsed once, into an in-memory copy of the guide where the check runs (measured 5-10x faster
+        # than querying an on-disk copy); the staging copy then takes the checked quads from there, with the bulk
+        # loader (no second scan or parse of the file).
+        scratch = ox.Store()
+        scratch.bulk_extend(kg.store.quads())
+        report = check_in(scratch, path, kg, graph, limits)
         if not report.conforms:
             raise PartnerRejected(
                 f"{path}: partner data does not conform; nothing was stored\n{report.render()}"
             )
         _step("checked")
+        g = ox.NamedNode(graph)
 
         def apply(store: ox.Store) -> None:
-            if store.contains_named_graph(ox.NamedNode(graph)):
-                store.remove_graph(ox.NamedNode(graph))
+            if store.contains_named_graph(g):
+                store.remove_graph(g)
             _forget(store, name)
-            load_partner(path, store, graph, limits)
+            store.bulk_extend(scratch.quads_for_pattern(None, None, None, g))
             store.extend(registry_quads(name, path.name, sha, shapes_sha, report.triples))
 
         _change(store_dir, apply, kg)
