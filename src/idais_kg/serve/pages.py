@@ -1,7 +1,7 @@
 """HTML pages: the home page, one page per resource, the ontology's documentation, the query and API pages.
 
 Pages are Jinja2 templates (``templates/``) with autoescaping on, so every literal of the dataset is escaped.
-The pages' own questions to the graph are written here as SPARQL with bound parameters, never spliced.
+The pages' own questions to the graph are files in ``sparql/``, run with bound parameters, never spliced.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from idais_kg.namespaces import (
     IDAIS,
     KG,
     ONTOLOGY_IRI,
-    PARTNER_GRAPH_BASE,
     PREFIXES,
     RDF,
 )
@@ -35,81 +34,27 @@ if TYPE_CHECKING:
     from idais_kg.serve.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+SPARQL = Path(__file__).parent / "sparql"
+
+
+def page_query(name: str) -> str:
+    """A page's own question to the graph, from ``sparql/NAME.rq``, with the project prefixes declared."""
+    return prefix_block() + (SPARQL / f"{name}.rq").read_text(encoding="utf-8")
+
+
 STATIC = Path(__file__).parent / "static"
-LABEL_QUERY = (
-    prefix_block()
-    + """
-SELECT ?s ?label WHERE { ?s skos:prefLabel|dcterms:title|rdfs:label|idais:leadPhrase ?label }
-"""
-)
+LABEL_QUERY = page_query("labels")
 DEFAULT_QUERY = """SELECT ?goal ?title WHERE {
   ?goal a idais:Goal ; skos:prefLabel ?title . FILTER (LANG(?title) = "en")
 } ORDER BY ?title
 """
 INCOMING = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?p ?s LIMIT 500"
-ASSESSMENTS = (
-    prefix_block()
-    + """
-SELECT ?goal ?assessment ?level ?text ?translation WHERE {
-  ?assessment idais:assessmentOf ?goal ; idais:level ?level .
-  OPTIONAL { ?assessment idais:verbatimText ?text } OPTIONAL { ?assessment idais:translation ?translation }
-} ORDER BY ?assessment
-"""
-)
-QUOTES = (
-    prefix_block()
-    + """
-SELECT ?goal ?quote ?text ?translation ?dialogue WHERE {
-  ?quote idais:quoteOf ?goal ; idais:verbatimText ?text .
-  OPTIONAL { ?quote idais:attributedTo ?dialogue } OPTIONAL { ?quote idais:translation ?translation }
-  OPTIONAL { ?quote idais:sourceLocation/idais:startLine ?line }
-} ORDER BY ?line ?quote
-"""
-)
-POLICIES = (
-    prefix_block()
-    + """
-SELECT ?goal ?policy ?footnote ?number ?source WHERE {
-  ?policy idais:policyOf ?goal .
-  OPTIONAL { ?policy idais:sourceLocation/idais:startLine ?line }
-  OPTIONAL { ?policy idais:hasFootnote ?footnote . ?footnote idais:footnoteNumber ?number .
-             OPTIONAL { ?footnote cito:cites ?source } }
-} ORDER BY ?line ?policy ?number ?source
-"""
-)
-PARTNER_LINKS = (
-    prefix_block()
-    + """
-SELECT ?goal ?partner ?resource ?link (SAMPLE(?name) AS ?label) WHERE {
-  GRAPH ?partner { ?resource ?link ?goal }
-  FILTER (STRSTARTS(STR(?partner), STR(<"""
-    + PARTNER_GRAPH_BASE
-    + """>)))
-  OPTIONAL { ?resource rdfs:label|skos:prefLabel|dcterms:title|schema:name ?name }
-} GROUP BY ?goal ?partner ?resource ?link ORDER BY ?partner ?resource ?link
-"""
-)
-AREA_GOALS = (
-    prefix_block()
-    + """
-SELECT ?area ?goal ?level WHERE {
-  ?goal idais:inArea ?area .
-  OPTIONAL { ?assessment idais:assessmentOf ?goal ; idais:level ?level }
-  OPTIONAL { ?goal idais:sourceLocation/idais:startLine ?line }
-} ORDER BY ?line ?goal
-"""
-)
-ONTOLOGY_TERMS = (
-    prefix_block()
-    + """
-SELECT ?graph ?term ?type ?definition ?parent WHERE {
-  GRAPH ?graph { ?term a ?type . FILTER (?type IN (owl:Class, owl:ObjectProperty, owl:DatatypeProperty))
-    OPTIONAL { ?term skos:definition ?definition }
-    OPTIONAL { ?term rdfs:subClassOf|rdfs:subPropertyOf ?parent FILTER (isIRI(?parent)) } }
-  FILTER (STRSTARTS(STR(?term), STR(idais:)))
-} ORDER BY ?type ?term
-"""
-)
+ASSESSMENTS = page_query("assessments")
+QUOTES = page_query("quotes")
+POLICIES = page_query("policies")
+PARTNER_LINKS = page_query("partner-links")
+AREA_GOALS = page_query("area-goals")
+ONTOLOGY_TERMS = page_query("ontology-terms")
 
 
 @dataclass
