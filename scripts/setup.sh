@@ -22,6 +22,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: no chromium on PATH; the browser tests will skip (as root, this script installs it)" >&2
   fi
 fi
+# Virtuoso for tests/test_remote_virtuoso.py, which starts its own virtuoso-t on loopback ports. Only the binaries
+# (virtuoso-t, isql-vt) of Debian's virtuoso-opensource: the full package also installs and starts a system service.
+if ! command -v virtuoso-t >/dev/null 2>&1 || ! command -v isql-vt >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource-7-bin >/dev/null
+  else
+    echo "warning: no virtuoso-t on PATH; the Virtuoso publish test will skip (as root, this script installs it)" >&2
+  fi
+fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]'

@@ -5,8 +5,9 @@ named graph, which replaces that graph), else SPARQL 1.1 Update (``DROP SILENT G
 batches). Every term sent is serialised by pyoxigraph (N-Triples syntax, with its escaping), never spliced from
 text. A saved query's parameters go to the endpoint as a trailing ``VALUES`` block of such terms, after the same
 type checks as in-process (``SavedQuery.bind``). The remote store must treat its default graph as the union of the
-named graphs (Oxigraph: ``--union-default-graph``; Fuseki/TDB2: ``tdb2:unionDefaultGraph true``; Virtuoso: see
-README), as the embedded store does.
+named graphs (Oxigraph: ``--union-default-graph``; Fuseki/TDB2: ``tdb2:unionDefaultGraph true``; Virtuoso: it
+already is), as the embedded store does. Virtuoso 7.2 refuses blank nodes in ``INSERT DATA``, so publish to it
+through its Graph Store endpoint (README; tests/test_remote_virtuoso.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from idais_kg.graph import KnowledgeGraph
 from idais_kg.results import Result
 
 BATCH = 20_000  # triples per INSERT DATA request
+CLIP = 600  # characters of an endpoint's error kept (Virtuoso echoes the whole request back)
 
 
 class RemoteError(IdaisError):
@@ -71,7 +73,13 @@ def _update(endpoint: str, update: str) -> None:
     try:
         client.query()
     except (SPARQLWrapperException, urllib.error.URLError, OSError) as exc:
-        raise RemoteError(f"update at {endpoint} failed: {exc}") from None
+        raise RemoteError(f"update at {endpoint} failed: {_clip(exc)}") from None
+
+
+def _clip(exc: BaseException) -> str:
+    """The start of an endpoint's error: enough for its code and reason, not the whole request it echoes."""
+    text = str(exc)
+    return text if len(text) <= CLIP else text[:CLIP] + f"… [{len(text) - CLIP} more characters]"
 
 
 def _put_graph(graph_store: str, graph: str, data: str) -> None:
@@ -115,7 +123,7 @@ def query(kg: KnowledgeGraph, name: str, endpoint: str, params: dict[str, str] |
     try:
         answer = client.queryAndConvert()
     except (SPARQLWrapperException, urllib.error.URLError, OSError) as exc:
-        raise RemoteError(f"query {name!r} at {endpoint} failed: {exc}") from None
+        raise RemoteError(f"query {name!r} at {endpoint} failed: {_clip(exc)}") from None
     return from_json(answer)  # type: ignore[arg-type]
 
 
