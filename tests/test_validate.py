@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -41,6 +42,31 @@ def test_unparsable_file_is_exit_2_with_file_and_line(tmp_path: Path) -> None:
     code, _, err = run("validate", "--no-reasoner", str(bad))
     assert code == 2
     assert "broken.ttl:5" in err
+
+
+def test_spelling_findings_name_the_quote_and_its_line() -> None:
+    """The dialogue-name spellings are reported on IDAIS, their one focus node (shapes/consistency.ttl, for cost):
+    grouped under it in the text report, each naming its quote and the line of the quote's attribution."""
+    code, out, _ = run("validate", "--no-reasoner")
+    assert code == 0
+    lines = out.splitlines()
+    header = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("  https://w3id.org/idais-kg/id/organisation/idais ")
+    )
+    spelling = [line for line in lines if line.endswith("<shapes#DialogueNameSpelling>")]
+    assert spelling == lines[header + 1 : header + 16]
+    quote = re.compile(
+        r"    - Quote https://w3id\.org/idais-kg/id/guide/2025-02/quote/\S+: the attribution \(line \d+\) spells "
+        r"the dialogue's name \S+ \(\d+ of the quotes\); the most common spelling is 人工智能安全国际对话 \(14 quotes\)\.  <"
+    )
+    assert all(quote.match(line) for line in spelling), spelling
+    assert (
+        "    - Quote https://w3id.org/idais-kg/id/guide/2025-02/quote/safety-cases-and-assurances/venice-2024: the "
+        "attribution (line 293) spells the dialogue's name 人工智能安全部际对话 (9 of the quotes); the most common "
+        "spelling is 人工智能安全国际对话 (14 quotes).  <shapes#DialogueNameSpelling>"
+    ) in spelling
 
 
 @pytest.fixture
