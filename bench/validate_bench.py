@@ -3,7 +3,8 @@
 Prints numbers, asserts nothing:
 - ``idais-kg validate`` end to end (a fresh process, wall time), and in-process with the share of each part
   (prepare, SHACL, violation queries, reasoner);
-- SHACL alone on the guide with idais_kg.shacl (and with pySHACL, the reference, under ``--reference``: ~50 s);
+- SHACL alone on the guide with idais_kg.shacl_validation (and with pySHACL, the reference, under
+  ``--reference``: ~50 s);
 - SHACL alone on a generated guide-like graph of ~100k triples: the guide's data copied as later editions, each
   with its own goals, quotes, assessments, policies, footnotes and citations (IRIs rewritten consistently).
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from idais_kg import shacl
+from idais_kg import shacl_shapes, shacl_validation
 from idais_kg.graph import load
 from idais_kg.namespaces import GRAPH_ONTOLOGY, KG
 from idais_kg.validate import shape_triples, validate
@@ -92,12 +93,12 @@ def main() -> None:
         print(f"  {part:<9} {seconds:6.3f} s  {100 * seconds / total:5.1f} %")
 
     shapes_quads = shape_triples(ROOT / "shapes")
-    shapes = shacl.Shapes(shapes_quads)
+    shapes = shacl_shapes.Shapes(shapes_quads)
     print(
-        f"SHACL alone, guide, idais_kg.shacl (best of 5): {best(lambda: shacl.validate(quads, shapes), 5):.3f} s"
+        f"SHACL alone, guide, idais_kg.shacl_validation (best of 5): {best(lambda: shacl_validation.validate(quads, shapes), 5):.3f} s"
     )
     print(
-        f"  parsing the shapes (best of 5): {best(lambda: shacl.Shapes(shape_triples(ROOT / 'shapes')), 5):.3f} s"
+        f"  parsing the shapes (best of 5): {best(lambda: shacl_shapes.Shapes(shape_triples(ROOT / 'shapes')), 5):.3f} s"
     )
     if reference:
         start = time.perf_counter()
@@ -106,7 +107,7 @@ def main() -> None:
 
     big = guide_like(quads, 100_000)
     start = time.perf_counter()
-    results = shacl.validate(big, shapes)
+    results = shacl_validation.validate(big, shapes)
     print(
         f"SHACL alone, generated graph of {len(big)} triples: {time.perf_counter() - start:.2f} s ({len(results)} results)"
     )

@@ -1,6 +1,6 @@
 """A second SHACL engine as a cross-check: Apache Jena's SHACL (Debian's libapache-jena-java, which
 scripts/setup.sh installs) must give, on every shape case and on the shipped dataset, the same conformance and the
-same (focus, path, shape, severity) results as pySHACL and idais_kg.shacl.
+same (focus, path, shape, severity) results as pySHACL and idais_kg.shacl_validation.
 
 All validations run in one JVM (tests/jena/ShaclBatch.java, run by Java's single-file source launcher): a JVM
 start costs seconds here. Debian's Jena 4.5 fails at start-up as packaged: its relocated Xerces classes
@@ -24,7 +24,7 @@ from rdflib.namespace import RDF, SH
 from test_shacl_engine import case_quads, engine_shapes, keys
 from test_shapes import CASES, Result, path_key, split_case
 
-from idais_kg import shacl
+from idais_kg import shacl_validation
 from idais_kg.graph import KnowledgeGraph
 from idais_kg.namespaces import GRAPH_ONTOLOGY
 
@@ -163,9 +163,9 @@ def test_jena_agrees_on_case(case: Path, jena_reports: dict[str, rdflib.Graph]) 
 
 
 def test_jena_agrees_on_the_dataset(kg: KnowledgeGraph, jena_reports: dict[str, rdflib.Graph]) -> None:
-    """Against idais_kg.shacl, which tests/test_shapes.py checks against pySHACL on the same data."""
+    """Against idais_kg.shacl_validation, which tests/test_shapes.py checks against pySHACL on the same data."""
     data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
-    ours = shacl.validate(data, engine_shapes())
+    ours = shacl_validation.validate(data, engine_shapes())
     report = jena_reports["dataset"]
     assert jena_results(report) == keys(ours)
     assert conforms(report) == (not ours)
@@ -174,11 +174,13 @@ def test_jena_agrees_on_the_dataset(kg: KnowledgeGraph, jena_reports: dict[str, 
 def test_jena_gives_each_spelling_finding(kg: KnowledgeGraph, jena_reports: dict[str, rdflib.Graph]) -> None:
     """ish:DialogueNameSpelling reports all its findings on one focus node (shapes/consistency.ttl), so the keys above
     see one result; the findings differ by sh:value (and by message, which Jena takes from the shape): Jena gives
-    as many results of each spelling as idais_kg.shacl (tests/test_shapes.py checks pySHACL's)."""
+    as many results of each spelling as idais_kg.shacl_validation (tests/test_shapes.py checks pySHACL's)."""
     data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
     shape = "https://w3id.org/idais-kg/shapes#DialogueNameSpelling"
     ours = Counter(
-        r.value.value for r in shacl.validate(data, engine_shapes()) if r.shape.value == shape and r.value
+        r.value.value
+        for r in shacl_validation.validate(data, engine_shapes())
+        if r.shape.value == shape and r.value
     )
     report = jena_reports["dataset"]
     theirs = Counter(

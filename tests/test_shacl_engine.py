@@ -1,5 +1,6 @@
-"""idais_kg.shacl, the engine ``validate`` uses, against the reference: every shape case gives exactly its expected
-results (which pySHACL gives too, tests/test_shapes.py), and the shipped dataset gives pySHACL's results.
+"""idais_kg.shacl_validation (over idais_kg.shacl_shapes), the engine ``validate`` uses, against the reference:
+every shape case gives exactly its expected results (which pySHACL gives too, tests/test_shapes.py), and the
+shipped dataset gives pySHACL's results.
 
 It also checks, on the SPARQL algebra (rdflib's parser), the conditions under which the engine may run a
 SHACL-SPARQL constraint once and join its solutions with the focus nodes instead of pre-binding $this per focus
@@ -27,7 +28,7 @@ from test_shapes import (
     to_rdflib,
 )
 
-from idais_kg import shacl
+from idais_kg import shacl_shapes, shacl_validation
 from idais_kg.graph import KnowledgeGraph
 from idais_kg.namespaces import GRAPH_ONTOLOGY
 
@@ -35,19 +36,19 @@ SHAPES_DIR = Path(__file__).resolve().parents[1] / "shapes"
 THIS = Variable("this")
 
 
-def engine_shapes() -> shacl.Shapes:
+def engine_shapes() -> shacl_shapes.Shapes:
     triples: list[ox.Triple] = []
     for path in sorted(SHAPES_DIR.glob("*.ttl")):
         triples += ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
-    return shacl.Shapes(triples)
+    return shacl_shapes.Shapes(triples)
 
 
 @pytest.fixture(scope="module")
-def shapes() -> shacl.Shapes:
+def shapes() -> shacl_shapes.Shapes:
     return engine_shapes()
 
 
-def path_key(path: shacl.Path | None) -> object:
+def path_key(path: shacl_shapes.Path | None) -> object:
     if path is None:
         return None
     if isinstance(path, ox.NamedNode):
@@ -55,7 +56,7 @@ def path_key(path: shacl.Path | None) -> object:
     return (path[0], *(path_key(p) for p in path[1:]))
 
 
-def keys(results: list[shacl.Result]) -> set[Result]:
+def keys(results: list[shacl_validation.Result]) -> set[Result]:
     return {
         (to_rdflib(r.focus), path_key(r.path), to_rdflib(r.shape), rdflib.URIRef(r.severity)) for r in results
     }
@@ -73,28 +74,30 @@ def case_quads(case: Path) -> list[ox.Quad]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
-def test_case_under_the_engine(case: Path, shapes: shacl.Shapes) -> None:
+def test_case_under_the_engine(case: Path, shapes: shacl_shapes.Shapes) -> None:
     expected = split_case(case)[1]
-    actual = keys(shacl.validate(case_quads(case), shapes))
+    actual = keys(shacl_validation.validate(case_quads(case), shapes))
     missing, unexpected = expected - actual, actual - expected
     assert not missing and not unexpected, (
         f"missing: {sorted(map(str, missing))}\nunexpected: {sorted(map(str, unexpected))}"
     )
 
 
-def test_dataset_with_and_without_the_ontology_is_the_same(kg: KnowledgeGraph, shapes: shacl.Shapes) -> None:
+def test_dataset_with_and_without_the_ontology_is_the_same(
+    kg: KnowledgeGraph, shapes: shacl_shapes.Shapes
+) -> None:
     """validate mixes the ontology into the data graph (the class hierarchy); the tests validate without it."""
     everything = list(kg.store.quads())
     data = [q for q in everything if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
-    assert set(shacl.validate(everything, shapes)) == set(shacl.validate(data, shapes))
+    assert set(shacl_validation.validate(everything, shapes)) == set(shacl_validation.validate(data, shapes))
 
 
 def test_unsupported_features_are_refused() -> None:
     shape = ox.NamedNode("https://example.org/S")
-    closed = ox.Triple(shape, ox.NamedNode(shacl.SH + "closed"), shacl.TRUE)
-    target = ox.Triple(shape, ox.NamedNode(shacl.SH + "targetNode"), shape)
-    with pytest.raises(shacl.UnsupportedShapes, match="closed"):
-        shacl.Shapes([closed, target])
+    closed = ox.Triple(shape, shacl_shapes.sh("closed"), shacl_shapes.TRUE)
+    target = ox.Triple(shape, shacl_shapes.sh("targetNode"), shape)
+    with pytest.raises(shacl_shapes.UnsupportedShapes, match="closed"):
+        shacl_shapes.Shapes([closed, target])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -157,19 +160,21 @@ def join_safe(node: CompValue) -> bool:
     return not mentions(node)
 
 
-def select_queries(shapes: shacl.Shapes) -> list[tuple[str, str]]:
+def select_queries(shapes: shacl_shapes.Shapes) -> list[tuple[str, str]]:
     g = shapes.graph
     out = []
-    for constraint in {c for preds in g.out.values() for c in preds.get(shacl.SPARQL, [])}:
-        select = g.value(constraint, shacl.sh("select"))
+    for constraint in {c for preds in g.out.values() for c in preds.get(shacl_shapes.SPARQL, [])}:
+        select = g.value(constraint, shacl_shapes.sh("select"))
         assert select is not None
         out.append((shapes.sparql_prefixes(constraint), select.value))
     return sorted(out, key=lambda q: q[1])
 
 
-def test_constraints_run_as_a_join_meet_the_conditions(shapes: shacl.Shapes) -> None:
+def test_constraints_run_as_a_join_meet_the_conditions(shapes: shacl_shapes.Shapes) -> None:
     queries = select_queries(shapes)
-    joined = [(prefixes, select) for prefixes, select in queries if shacl.joins_like_prebinding(select)]
+    joined = [
+        (prefixes, select) for prefixes, select in queries if shacl_validation.joins_like_prebinding(select)
+    ]
     assert joined  # 30 of the 36 shipped constraints; the rest run per focus node
     for prefixes, select in joined:
         algebra = prepareQuery(prefixes + select).algebra
@@ -186,4 +191,4 @@ def test_the_syntactic_test_refuses_what_the_conditions_refuse() -> None:
         "SELECT $this ?v WHERE { OPTIONAL { $this <p> ?v } }",
         "SELECT ?v WHERE { $this <p> ?v }",
     ):
-        assert not shacl.joins_like_prebinding(select), select
+        assert not shacl_validation.joins_like_prebinding(select), select

@@ -317,13 +317,14 @@ def test_dataset_has_no_violation(dataset_report: rdflib.Graph) -> None:
 
 
 def test_engine_of_validate_agrees_on_the_dataset(kg: KnowledgeGraph, dataset_report: rdflib.Graph) -> None:
-    """idais_kg.shacl (what ``validate`` runs) gives exactly pySHACL's results on the shipped dataset."""
+    """idais_kg.shacl_validation (what ``validate`` runs) gives exactly pySHACL's results on the shipped
+    dataset."""
     from test_shacl_engine import engine_shapes, keys
 
-    from idais_kg import shacl
+    from idais_kg import shacl_validation
 
     data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
-    assert keys(shacl.validate(data, engine_shapes())) == results(dataset_report)
+    assert keys(shacl_validation.validate(data, engine_shapes())) == results(dataset_report)
 
 
 def ed(path: str) -> rdflib.URIRef:

@@ -4,8 +4,8 @@ Exit codes: 0 conforms (warnings and infos allowed), 1 violations or an inconsis
 failure. One inference mode, none: SHACL runs on the data as asserted (plus the ontology for class hierarchy), since
 inference changes SHACL's results.
 
-SHACL runs on ``idais_kg.shacl`` (pyoxigraph; ~0.3 s on the guide) by default; ``engine="pyshacl"`` runs the
-reference engine (~50 s), which the tests use for the shape cases and which must agree with it.
+SHACL runs on ``idais_kg.shacl_validation`` (pyoxigraph; ~0.3 s on the guide) by default; ``engine="pyshacl"``
+runs the reference engine (~50 s), which the tests use for the shape cases and which must agree with it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from idais_kg import reasoning, shacl
+from idais_kg import reasoning, shacl_shapes, shacl_validation
 from idais_kg.errors import IdaisError
 from idais_kg.graph import KnowledgeGraph
 from idais_kg.inputs import parse_untrusted
@@ -117,11 +117,11 @@ def shape_triples(shapes_dir: Path) -> list[ox.Quad]:
 
 
 def fast_shacl_findings(quads: list[ox.Quad], shapes_dir: Path) -> list[Finding]:
-    """SHACL on idais_kg.shacl; the data graph is the union of all graphs, the ontology included (the class
-    hierarchy), as pySHACL's ``ont_graph`` mixes it in."""
+    """SHACL on idais_kg.shacl_validation; the data graph is the union of all graphs, the ontology included (the
+    class hierarchy), as pySHACL's ``ont_graph`` mixes it in."""
     try:
-        results = shacl.validate(quads, shacl.Shapes(shape_triples(shapes_dir)))
-    except shacl.UnsupportedShapes as exc:
+        results = shacl_validation.validate(quads, shacl_shapes.Shapes(shape_triples(shapes_dir)))
+    except shacl_shapes.UnsupportedShapes as exc:
         raise ToolError(f"SHACL engine: {exc} (run with the pyshacl engine)") from None
     return [
         Finding(
@@ -204,7 +204,8 @@ def validate(
 ) -> Report:
     """Validate the built dataset, or the given files with the guide as the target of their references.
 
-    ``engine`` is the SHACL engine: ``fast`` (idais_kg.shacl) or ``pyshacl`` (the reference, ~150x slower).
+    ``engine`` is the SHACL engine: ``fast`` (idais_kg.shacl_validation) or ``pyshacl`` (the reference, ~150x
+    slower).
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
