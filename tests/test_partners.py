@@ -102,11 +102,12 @@ def test_csv_cells_stay_text(kg: KnowledgeGraph) -> None:
     assert all(isinstance(q.object, ox.Literal) for q in quads if q.predicate.value.endswith("#comment"))
 
 
-def test_cli_check_exit_codes() -> None:
+def test_cli_check_exit_codes(tmp_path: Path) -> None:
     runner = CliRunner()
-    assert runner.invoke(main, ["partner", "check", str(CASES / "clean.ttl")]).exit_code == 0
-    assert runner.invoke(main, ["partner", "check", str(CASES / "broken.ttl")]).exit_code == 1
-    unsafe = runner.invoke(main, ["partner", "check", str(INPUT_CASES / "deep-jsonld.jsonld")])
+    store = ["--store", str(tmp_path)]
+    assert runner.invoke(main, ["partner", "check", str(CASES / "clean.ttl"), *store]).exit_code == 0
+    assert runner.invoke(main, ["partner", "check", str(CASES / "broken.ttl"), *store]).exit_code == 1
+    unsafe = runner.invoke(main, ["partner", "check", str(INPUT_CASES / "deep-jsonld.jsonld"), *store])
     assert unsafe.exit_code == 2 and "nesting deeper" in unsafe.output
 
 

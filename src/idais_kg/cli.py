@@ -206,15 +206,24 @@ def partner() -> None:
 
 @partner.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as",
+    "name",
+    default="check",
+    help="The partner name the file will be added as (for TriG/N-Quads/JSON-LD files that name their graph).",
+)
+@STORE_OPTION
 @reports_errors
-def partner_check(file: Path) -> None:
+def partner_check(file: Path, name: str, store_dir: Path | None) -> None:
     """Check FILE (RDF, SSSOM .tsv or partner .csv) against the guide and the partner shapes.
 
-    Exit code 0 when it conforms, 1 on violations, 2 when it is unreadable or refused as unsafe.
+    A passing verdict is remembered in the store directory (.checks/), so that `partner add` of the same bytes
+    does not check them again. Exit code 0 when it conforms, 1 on violations, 2 when it is unreadable or refused
+    as unsafe.
     """
-    from idais_kg.partners import check
+    from idais_kg.partners import check_and_remember
 
-    report = check(file)
+    report = check_and_remember(file, store_dir, name=name)
     click.echo(report.render())
     sys.exit(report.exit_code)
 
@@ -223,14 +232,20 @@ def partner_check(file: Path) -> None:
 @click.argument("name")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace the data of a partner already in the store.")
+@click.option(
+    "--recheck", is_flag=True, help="Check the file even if `partner check` passed these very bytes."
+)
 @STORE_OPTION
 @reports_errors
-def partner_add(name: str, file: Path, replace: bool, store_dir: Path | None) -> None:
+def partner_add(name: str, file: Path, replace: bool, recheck: bool, store_dir: Path | None) -> None:
     """Check FILE and store it as partner NAME's graph, atomically (nothing changes on any failure)."""
     from idais_kg.partners import add
 
-    result = add(name, file, store_dir, replace=replace)
-    click.echo(f"{result.status} partner {result.name}: {result.triples} triples")
+    result = add(name, file, store_dir, replace=replace, recheck=recheck)
+    checked = "checked now" if result.rechecked else "as checked by `partner check` before"
+    if result.status == "unchanged":
+        checked = "the same file as stored"
+    click.echo(f"{result.status} partner {result.name}: {result.triples} triples ({checked})")
 
 
 @partner.command("remove")

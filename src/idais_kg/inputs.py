@@ -65,7 +65,7 @@ _XML_TOKENS = re.compile(
 _XML_ATTRIBUTE = re.compile(rb"\"[^\"]*\"|'[^']*'")
 _OPEN = frozenset(b"[({")
 _CLOSE = frozenset(b"])}")
-QUAD_FORMATS = frozenset({"nquads", "trig"})
+QUAD_FORMATS = frozenset({"nquads", "trig", "jsonld"})  # JSON-LD too: a document may name graphs
 
 
 def parse_untrusted(path: Path, graph: str | None = None, *, limits: Limits = Limits()) -> list[ox.Quad]:
@@ -84,6 +84,11 @@ def load_untrusted(path: Path, store: ox.Store, graph: str, *, limits: Limits = 
     ~3x faster on a million triples). Not atomic: on an error the store holds part of the file; use a store
     that is thrown away on errors (a check, or the staging copy of a change)."""
     fmt, data = checked_bytes(path, limits)
+    load_checked(path, fmt, data, store, graph)
+
+
+def load_checked(path: Path, fmt: str, data: bytes, store: ox.Store, graph: str) -> None:
+    """Load bytes that passed :func:`safe_bytes` into ``graph`` of ``store`` (errors name ``path``)."""
     if fmt in QUAD_FORMATS:
         store.extend(confine_graphs(path, parse_bytes(path, data, fmt), graph))
         return
@@ -96,15 +101,58 @@ def load_untrusted(path: Path, store: ox.Store, graph: str, *, limits: Limits = 
 def checked_bytes(path: Path, limits: Limits) -> tuple[str, bytes]:
     """The format and the bytes of a file that passed every check that runs before parsing."""
     fmt = format_of(path)
-    data = read_bounded(path, limits.max_bytes)
+    return fmt, safe_bytes(path, fmt, read_bounded(path, limits.max_bytes), limits)
+
+
+def safe_bytes(path: Path, fmt: str, data: bytes, limits: Limits) -> bytes:
+    """Run every check that comes before parsing on ``data`` (read from ``path``, in ``fmt``); the bytes to parse
+    (the same bytes, but for a JSON-LD reference to our context, which is inlined)."""
     if fmt == "rdfxml":
         scan_xml(path, data, limits)
     elif fmt == "jsonld":
         scan_brackets(path, data, _JSON_TOKENS, limits)
         data = confine_contexts(path, data)
-    else:
+    elif not flat_text(data, fmt, limits):
         scan_brackets(path, data, _TURTLE_TOKENS, limits)
-    return fmt, data
+    return data
+
+
+# What may nest or run across lines in each syntax of the Turtle family: if none of it occurs anywhere in a file,
+# its depth is zero and each literal lies within one line.
+_NESTING = {
+    "ntriples": (b"<<",),  # RDF 1.2 triple terms only
+    "nquads": (b"<<",),
+}
+_NESTING_DEFAULT = (b"<<", b"[", b"(", b"{", b'"""', b"'''")  # Turtle, TriG, N3: also long strings
+
+
+def flat_text(data: bytes, fmt: str, limits: Limits) -> bool:
+    r"""A file of the Turtle family that is safe without the token scan: none of its syntax's nesting or
+    multi-line tokens occur anywhere (not even inside strings), and no line is longer than the literal bound. Short
+    strings cannot span lines (pyoxigraph refuses line breaks in them), so then no literal is longer than its line.
+    Sufficient, not necessary: ``False`` sends the file to the exact scan. In C: ~0.3 s for a million N-Triples,
+    against ~5 s for the token scan.
+
+    >>> flat_text(b'<a> <b> "c" .\n<a> <b> <d> .\n', "ntriples", Limits())
+    True
+    >>> flat_text(b'<< <a> <b> <c> >> <b> <d> .\n', "ntriples", Limits())
+    False
+    >>> flat_text(b'<a> <b> "' + b"x" * 40 + b'" .\n', "ntriples", Limits(max_literal=16))
+    False
+    >>> flat_text(b'<a> <b> "(c)" .\n', "ntriples", Limits()), flat_text(b'<a> <b> "(c)" .\n', "turtle", Limits())
+    (True, False)
+    """
+    if any(marker in data for marker in _NESTING.get(fmt, _NESTING_DEFAULT)):
+        return False
+    # Jump from line start to line start, a window of max_literal + 1 bytes at a time: no newline in a full window
+    # means a longer line.
+    window, start = limits.max_literal + 1, 0
+    while len(data) - start >= window:
+        last = data.rfind(b"\n", start, start + window)
+        if last < 0:
+            return False
+        start = last + 1
+    return True
 
 
 def read_bounded(path: Path, max_bytes: int) -> bytes:

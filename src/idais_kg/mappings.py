@@ -45,10 +45,13 @@ def is_table(path: Path) -> bool:
     return path.suffix.lower() in SUFFIXES
 
 
-def read_table(path: Path, graph: str, *, limits: Limits | None = None) -> list[ox.Quad]:
-    """Read a SSSOM TSV (``.tsv``) or partner CSV (``.csv``) file into quads of ``graph``."""
+def read_table(
+    path: Path, graph: str, *, limits: Limits | None = None, data: bytes | None = None
+) -> list[ox.Quad]:
+    """Read a SSSOM TSV (``.tsv``) or partner CSV (``.csv``) file (or its ``data``, already read) into quads of
+    ``graph``."""
     limits = limits or Limits()
-    data = read_bounded(path, limits.max_bytes)
+    data = read_bounded(path, limits.max_bytes) if data is None else data
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -173,3 +173,12 @@ class QueryRegistry:
 def prefix_block() -> str:
     """SPARQL PREFIX declarations for every project prefix (used for ad-hoc queries, not saved ones)."""
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+PACKAGE_SPARQL = Path(__file__).parent / "sparql"
+
+
+def package_query(name: str) -> str:
+    """One of the package's own questions to a store, from ``sparql/NAME.rq`` (kept out of the code, like the
+    saved queries, but not offered to users: their variables are bound by the code that runs them)."""
+    return (PACKAGE_SPARQL / f"{name}.rq").read_text(encoding="utf-8")

@@ -1,0 +1,232 @@
+"""Checking a partner file against the guide and shapes/partner/ (``partner check``, and the check inside ``add``).
+
+The file is read once (:class:`PartnerFile`: bounded, scanned for hazards, hashed), parsed into a scratch in-memory
+store that also holds the guide, and checked there: the partner shapes (each ONE query, see sparql_shapes), what
+the shapes cannot say (:func:`own_findings`) and the links per goal. The checks are independent read-only queries,
+so they run on a small thread pool: pyoxigraph releases the GIL while it evaluates (1M triples: 9.1 s -> 4.3 s on
+two cores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from idais_kg import sparql_shapes
+from idais_kg.errors import PartnerError
+from idais_kg.graph import KnowledgeGraph, load
+from idais_kg.inputs import Limits, load_checked, read_bounded, safe_bytes
+from idais_kg.mappings import is_table, read_table
+from idais_kg.namespaces import PARTNER_GRAPH_BASE
+from idais_kg.progress import progress
+from idais_kg.queries import package_query
+from idais_kg.store import format_of
+
+NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+TABLE = "table"
+
+
+def graph_of(name: str) -> str:
+    """The named graph of a partner.
+
+    >>> graph_of("fictional-observatory")
+    'https://w3id.org/idais-kg/id/graph/partner/fictional-observatory'
+    """
+    if not NAME.fullmatch(name):
+        raise PartnerError(f"partner name {name!r}: use lower-case letters, digits and '-' (at most 63)")
+    return PARTNER_GRAPH_BASE + name
+
+
+@dataclass(frozen=True)
+class PartnerFile:
+    """A partner file read once (bounded): its bytes, format and sha256. The safety scan that must come before
+    parsing (inputs.safe_bytes) runs when the bytes are first parsed, or by :meth:`scan`, and only once."""
+
+    path: Path
+    fmt: str  # a format of store.FORMATS, or TABLE (SSSOM TSV, partner CSV)
+    raw: bytes
+    sha256: str
+    limits: Limits
+
+    @classmethod
+    def read(cls, path: Path, limits: Limits | None = None) -> PartnerFile:
+        limits = limits or Limits()
+        fmt = TABLE if is_table(path) else format_of(path)
+        raw = read_bounded(path, limits.max_bytes)
+        return cls(path, fmt, raw, hashlib.sha256(raw).hexdigest(), limits)
+
+    @cached_property
+    def data(self) -> bytes:
+        """The bytes to parse, once they passed the safety checks (raises UnsafeInputError otherwise)."""
+        return self.raw if self.fmt == TABLE else safe_bytes(self.path, self.fmt, self.raw, self.limits)
+
+    def scan(self) -> PartnerFile:
+        self.data  # noqa: B018 (the property raises on unsafe input)
+        return self
+
+    def load_into(self, store: ox.Store, graph: str) -> int:
+        """Parse into ``graph`` of a scratch store (nothing is fetched); the number of triples it holds then."""
+        if self.fmt == TABLE:
+            store.extend(read_table(self.path, graph, limits=self.limits, data=self.data))
+        else:
+            load_checked(self.path, self.fmt, self.data, store, graph)
+        (row,) = sparql_shapes.select(store, package_query("partner-size"), g=ox.NamedNode(graph))
+        return int(row["n"].value)
+
+
+def read_partner(path: Path, graph: str, limits: Limits | None = None) -> list[ox.Quad]:
+    """Any partner file (RDF by suffix, or a mapping table) as quads of ``graph``; nothing is fetched."""
+    store = ox.Store()
+    PartnerFile.read(path, limits).load_into(store, graph)
+    return list(store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+
+@dataclass
+class CheckReport:
+    path: Path
+    triples: int
+    findings: list[sparql_shapes.Finding]
+    links_per_goal: list[tuple[str, int]]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == "Violation" for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.conforms else 1
+
+    def render(self) -> str:
+        out = [f"{self.path}: {self.triples} triples"]
+        for f in self.findings:
+            hint = f" (did you mean <{f.hint}>?)" if f.hint else ""
+            out.append(f"  {f.severity}: <{f.focus}> {f.message}{hint}  [{f.shape.rsplit('#', 1)[-1]}]")
+        out.append("links per goal:")
+        out += [f"  {n:>7}  {goal}" for goal, n in self.links_per_goal]
+        violations = sum(f.severity == "Violation" for f in self.findings)
+        verdict = "conforms" if self.conforms else "does NOT conform"
+        out.append(f"{verdict}: {violations} violations, {len(self.findings) - violations} warnings/infos")
+        return "\n".join(out)
+
+
+def guide_scratch(kg: KnowledgeGraph) -> ox.Store:
+    """A scratch in-memory store holding the guide, where partner data is parsed and checked."""
+    store = ox.Store()
+    store.bulk_extend(kg.store.quads())
+    return store
+
+
+def check(
+    path: Path, kg: KnowledgeGraph | None = None, name: str = "check", limits: Limits | None = None
+) -> CheckReport:
+    """Read, parse and check a partner file (no store is touched)."""
+    start = time.perf_counter()
+    source = PartnerFile.read(path, limits)
+    return check_file(source, kg, name, read_seconds=time.perf_counter() - start)
+
+
+def check_file(
+    source: PartnerFile,
+    kg: KnowledgeGraph | None = None,
+    name: str = "check",
+    read_seconds: float = 0.0,
+    scratch: ox.Store | None = None,
+) -> CheckReport:
+    """Parse and check a partner file already read (no store is touched). The file is parsed into ``scratch``
+    when given (the caller's, to keep), else into a store of its own."""
+    kg = kg or load(with_description=False)
+    graph = graph_of(name)
+    start = time.perf_counter()
+    source.scan()
+    scanned = time.perf_counter()
+    store = scratch if scratch is not None else guide_scratch(kg)
+    triples = source.load_into(store, graph)
+    parsed = time.perf_counter()
+    report = run_checks(store, graph, kg, source.path, triples)
+    report.seconds.update(read=read_seconds, scan=scanned - start, parse=parsed - scanned)
+    return report
+
+
+def run_checks(
+    store: ox.Store, graph: str, kg: KnowledgeGraph, path: Path, triples: int, threads: int | None = None
+) -> CheckReport:
+    """Check partner data already loaded into ``graph`` of a scratch ``store`` that holds the guide.
+
+    Findings are kept for the partner's own nodes only (the store may hold other partners too).
+    """
+    start = time.perf_counter()
+    shapes = sparql_shapes.Shapes.load(kg.layout.shapes_dir / "partner")
+    focus_cache: dict[tuple[tuple[str, str], ...], set[Any]] = {}
+    for shape in shapes:  # filled before the pool starts: the threads only read it
+        if shape.targets not in focus_cache:
+            focus_cache[shape.targets] = sparql_shapes.focus_nodes(store, shape)
+    g = ox.NamedNode(graph)
+
+    def shape_findings(shape: sparql_shapes.Shape) -> list[sparql_shapes.Finding]:
+        return [
+            f
+            for f in sparql_shapes.validate(store, [shape], focus_cache)
+            if next(iter(store.quads_for_pattern(ox.NamedNode(f.focus), None, None, g)), None) is not None
+        ]
+
+    tasks: list[Callable[[], Any]] = [lambda s=s: shape_findings(s) for s in shapes]  # type: ignore[misc]
+    tasks += [lambda: own_findings(store, graph), lambda: links_per_goal(store, graph)]
+    results: dict[int, Any] = {}
+    with ThreadPoolExecutor(threads or min(len(tasks), os.cpu_count() or 1)) as pool:
+        futures = {pool.submit(task): i for i, task in enumerate(tasks)}
+        for done in progress(
+            as_completed(futures), f"checking {path.name}", total=len(tasks), show=triples > 100_000
+        ):
+            results[futures[done]] = done.result()
+    findings = [f for i in range(len(tasks) - 1) for f in results[i]]
+    nearest: dict[str, str | None] = {}
+    for f in findings:
+        if f.shape.endswith("PartnerLinkTargetExists") and f.value:
+            f.hint = nearest.setdefault(f.value, kg.nearest(f.value))
+    findings.sort(key=lambda f: (f.severity != "Violation", f.focus, f.message))
+    seconds = {"check": time.perf_counter() - start}
+    return CheckReport(path, triples, findings, results[len(tasks) - 1], seconds)
+
+
+def own_findings(store: ox.Store, graph: str) -> list[sparql_shapes.Finding]:
+    """What the shapes cannot say about one partner's graph: it describes a dataset, and none of our resources."""
+    g = ox.NamedNode(graph)
+    out: list[sparql_shapes.Finding] = []
+    datasets = sparql_shapes.select(store, package_query("partner-dataset"), g=g)
+    if not list(datasets):
+        out.append(
+            sparql_shapes.Finding(
+                "Violation",
+                "(file)",
+                "no dataset description (a dcat:Dataset or void:Dataset)",
+                "own:dataset",
+            )
+        )
+    ours = sparql_shapes.select(store, package_query("partner-describes-ours"), g=g)
+    out += [
+        sparql_shapes.Finding(
+            "Violation",
+            row["s"].value,
+            "a partner may not describe a resource of the IDAIS graph",
+            "own:namespace",
+        )
+        for row in ours
+    ]
+    return out
+
+
+def links_per_goal(store: ox.Store, graph: str) -> list[tuple[str, int]]:
+    """Every goal with the number of the partner's triples that point at it (zero included)."""
+    answer = sparql_shapes.select(store, package_query("partner-links-per-goal"), g=ox.NamedNode(graph))
+    return [(row["goal"].value, int(row["n"].value)) for row in answer]
