@@ -3,7 +3,11 @@ and verdicts remembered by ``partner check`` (fixtures: tests/cases/partners/, f
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -190,3 +194,34 @@ def test_cli_check_then_add_uses_the_verdict(tmp_path: Path) -> None:
         ["partner", "add", "lumen", str(CASES / "links.csv"), "--store", store, "--replace", "--recheck"],
     )
     assert "replaced partner lumen: 13 triples (checked now)" in replaced.output
+
+
+def test_killed_while_the_staging_copy_is_written(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    """SIGKILL while the writer thread fills the staging copy (a 60k-triple file, paused on the main thread):
+    the store keeps its old state, and the next command clears the half-written copy."""
+    store = tmp_path / "store"
+    partners.add("lumen", CASES / "clean.ttl", store, kg=kg)
+    before = partners.fingerprint(store)
+    big = as_ntriples(CASES / "clean.ttl", tmp_path / "big.nt")
+    item = "https://example.org/fictional/lumen-observatory/item/"
+    with big.open("a") as out:
+        for i in range(20_000):
+            out.write(
+                f"<{item}{i}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/CreativeWork> .\n"
+                f'<{item}{i}> <http://www.w3.org/2000/01/rdf-schema#label> "item {i}" .\n'
+                f"<{item}{i}> <https://w3id.org/idais-kg/ontology#addressesGoal> "
+                "<https://w3id.org/idais-kg/id/goal/post-deployment-monitoring> .\n"
+            )
+    env = {**os.environ, "IDAIS_KG_TEST_STEP": "pause:loading"}
+    command = [sys.executable, "-m", "idais_kg.cli", "partner", "add", "big", str(big), "--store", str(store)]
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    assert b"paused at loading" in line, line
+    assert [p.name for p in store.iterdir() if p.name.startswith(".staging-")]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert partners.fingerprint(store) == before
+    partners.remove("lumen", store)  # the next command works, and clears what the killed one left
+    assert not [p for p in store.iterdir() if p.name.startswith(".staging-")]
+    assert partners.registered(store) == []

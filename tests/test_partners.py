@@ -174,7 +174,7 @@ def test_hazards_leave_the_store_untouched(
     listener.sock.close()
 
 
-STEPS = ["checked", "copied", "applied", "flushed", "linked", "swapped"]
+STEPS = ["copied", "loading", "checked", "applied", "flushed", "linked", "swapped"]
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -195,7 +195,7 @@ def test_injected_failure_leaves_the_old_state(
     assert not [p for p in store.iterdir() if p.name.startswith(".staging-")]
 
 
-@pytest.mark.parametrize("step", ["copied", "applied", "flushed", "linked", "swapped"])
+@pytest.mark.parametrize("step", ["copied", "loading", "applied", "flushed", "linked", "swapped"])
 def test_killed_add_leaves_old_or_new_state(store: Path, kg: KnowledgeGraph, step: str) -> None:
     """SIGKILL the add at each step (a subprocess paused there): the store is exactly old or new."""
     before = partners.fingerprint(store)

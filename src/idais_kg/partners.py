@@ -185,6 +185,7 @@ def _load_checked(source: PartnerFile, staging: ox.Store, graph: str, kg: Knowle
         triples = source.load_into(scratch, graph)
         if writer is None:
             writer = start(lambda: _ntriples(scratch, g))
+        step("loading")  # the staging copy is being written, on another thread
         report = run_checks(scratch, graph, kg, source.path, triples)
     finally:
         if writer is not None:
