@@ -34,6 +34,7 @@ from idais_kg.partner_check import (
     read_partner,
     run_checks,
 )
+from idais_kg.progress import phase
 from idais_kg.project import Layout
 from idais_kg.queries import package_query
 from idais_kg.versions import (
@@ -140,11 +141,14 @@ def add(
                 store.remove_graph(g)
             _forget(store, name)
             report: CheckReport | None = None
+            big = len(source.raw) > 10_000_000
             if remembered is None:
-                report = _load_checked(source, store, graph, kg)
+                with phase(f"parsing and checking {path.name}, and writing it to the store", big):
+                    report = _load_checked(source, store, graph, kg)
                 triples = report.triples
             else:
-                _load_remembered(source, remembered, store, graph)
+                with phase(f"writing {path.name} to the store (as checked before)", big):
+                    _load_remembered(source, remembered, store, graph)
                 triples = remembered.triples
                 step("checked")
             store.extend(registry_quads(name, path.name, source.sha256, shapes_sha, triples))
