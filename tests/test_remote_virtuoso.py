@@ -338,3 +338,45 @@ def test_update_path_limits(virtuoso: Server, published: KnowledgeGraph) -> None
         assert remote.publish(scratch(many), endpoint, virtuoso.url + "/sparql-graph-crud") == {SCRATCH: 5000}
     finally:
         remote._update(endpoint, f"DROP SILENT GRAPH <{SCRATCH}>")
+
+
+def test_a_refused_batch_leaves_the_graph_as_it_was(
+    virtuoso: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real refusal midway through the Update route: the first INSERT DATA (into the staging graph) goes in, the
+    second (a blank node: SP031) is refused; the graph keeps its previous triples, the staging graph is dropped."""
+    s, p = ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p")
+    endpoint = virtuoso.url + "/sparql"
+    before = [ox.Triple(s, p, ox.Literal(f"old {i}")) for i in range(3)]
+    after = [
+        ox.Triple(s, p, ox.Literal("new 0")),
+        ox.Triple(s, p, ox.Literal("new 1")),
+        ox.Triple(s, p, ox.BlankNode()),
+    ]
+    sent: list[str] = []
+    real = remote._update
+
+    def spy(url: str, update: str) -> None:
+        sent.append(update)
+        real(url, update)
+
+    try:
+        remote.publish(scratch(before), endpoint)
+        monkeypatch.setattr(remote, "_update", spy)
+        with pytest.raises(remote.RemoteError, match="SP031"):
+            # these triples in this order (a store would give them in its own): the refusal comes second
+            remote._replace(endpoint, SCRATCH, after, batch=2)
+        assert canonical(SCRATCH, triples_at(virtuoso.url, SCRATCH)) == canonical(SCRATCH, before)
+        left = counts_at(
+            virtuoso.url,
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f'FILTER (STRSTARTS(STR(?g), "{remote.STAGING}")) }} GROUP BY ?g',
+        )
+        assert left == {}
+        first, refused, drop = sent  # the first INSERT DATA was accepted, the second refused
+        staging = drop.removeprefix("DROP SILENT GRAPH ")
+        assert staging.startswith("<" + remote.STAGING)
+        assert first.startswith(f"INSERT DATA {{ GRAPH {staging} ") and '"new 1"' in first
+        assert refused.startswith(f"INSERT DATA {{ GRAPH {staging} ") and "_:" in refused
+    finally:
+        real(endpoint, f"DROP SILENT GRAPH <{SCRATCH}>")

@@ -1,13 +1,15 @@
 """A remote SPARQL store: publish the dataset's named graphs to it, and run saved queries there (SPARQLWrapper).
 
 Publishing uses the SPARQL 1.1 Graph Store Protocol when a graph-store URL is given (one HTTP PUT of N-Triples per
-named graph, which replaces that graph), else SPARQL 1.1 Update (``DROP SILENT GRAPH`` then ``INSERT DATA`` in
-batches). Every term sent is serialised by pyoxigraph (N-Triples syntax, with its escaping), never spliced from
-text. A saved query's parameters go to the endpoint as a trailing ``VALUES`` block of such terms, after the same
-type checks as in-process (``SavedQuery.bind``). The remote store must treat its default graph as the union of the
-named graphs (Oxigraph: ``--union-default-graph``; Fuseki/TDB2: ``tdb2:unionDefaultGraph true``; Virtuoso: it
-already is), as the embedded store does. Virtuoso 7.2 refuses blank nodes in ``INSERT DATA``, so publish to it
-through its Graph Store endpoint (README; tests/test_remote_virtuoso.py).
+named graph, which replaces that graph), else SPARQL 1.1 Update: batches of ``INSERT DATA`` into a staging graph
+new to this publish, never splitting a blank node's triples (``batches``), then one ``MOVE`` of it onto the graph,
+so that a failed publish leaves the graph as it was (``updates``). Every term sent is serialised by pyoxigraph
+(N-Triples syntax, with its escaping), never spliced from text. A saved query's parameters go to the endpoint as a
+trailing ``VALUES`` block of such terms, after the same type checks as in-process (``SavedQuery.bind``). The
+remote store must treat its default graph as the union of the named graphs (Oxigraph: ``--union-default-graph``;
+Fuseki/TDB2: ``tdb2:unionDefaultGraph true``; Virtuoso: it already is), as the embedded store does. Virtuoso 7.2
+refuses blank nodes in ``INSERT DATA``, so publish to it through its Graph Store endpoint (README;
+tests/test_remote_virtuoso.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -25,7 +28,9 @@ from idais_kg.errors import IdaisError
 from idais_kg.graph import KnowledgeGraph
 from idais_kg.results import Result
 
-BATCH = 20_000  # triples per INSERT DATA request
+BATCH = 20_000  # triples per INSERT DATA request (a blank-node component larger than this goes whole in one)
+# + a UUID: the graph one publish fills with one graph's new triples before moving it onto that graph
+STAGING = "https://w3id.org/idais-kg/id/graph/staging/"
 CLIP = 600  # characters of an endpoint's error kept (Virtuoso echoes the whole request back)
 
 
@@ -43,26 +48,164 @@ def _graph_triples(kg: KnowledgeGraph, graph: str) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in kg.store.quads(graph)]
 
 
-def publish(kg: KnowledgeGraph, endpoint: str, graph_store: str | None = None) -> dict[str, int]:
-    """Replace each named graph of ``kg`` at the remote store; return triples sent per graph."""
+def publish(
+    kg: KnowledgeGraph, endpoint: str, graph_store: str | None = None, *, batch: int = BATCH
+) -> dict[str, int]:
+    """Replace each named graph of ``kg`` at the remote store; return triples sent per graph.
+
+    ``batch`` is the number of triples per ``INSERT DATA`` request on the Update route (the Graph Store route sends
+    each graph in one request).
+    """
     sent: dict[str, int] = {}
     for graph in kg.store.graphs():
         triples = _graph_triples(kg, graph)
         if graph_store:
             _put_graph(graph_store, graph, ntriples(triples))
         else:
-            for update in updates(graph, triples):
-                _update(endpoint, update)
+            _replace(endpoint, graph, triples, batch)
         sent[graph] = len(triples)
     return sent
 
 
-def updates(graph: str, triples: list[ox.Triple]) -> Iterator[str]:
-    """SPARQL Update requests that replace ``graph`` with ``triples`` (terms serialised by pyoxigraph)."""
+def _replace(endpoint: str, graph: str, triples: list[ox.Triple], batch: int) -> None:
+    """Send ``updates``; if one fails (or the publish is interrupted), drop the staging graph and re-raise.
+
+    The graph itself is untouched until the last request, the ``MOVE``. A staging graph left behind would show
+    its triples a second time in a union default graph, hence the drop even on an interrupt.
+    """
+    staging = staging_graph()
+    try:
+        for update in updates(graph, triples, batch=batch, staging=staging):
+            _update(endpoint, update)
+    except BaseException as failure:
+        try:
+            _update(endpoint, f"DROP SILENT GRAPH {ox.NamedNode(staging)}")
+        except RemoteError as cleanup:
+            note = f"dropping the staging graph <{staging}> failed too (drop it by hand if it is there): {cleanup}"
+            if isinstance(failure, RemoteError):
+                raise RemoteError(f"{failure}; then {note}") from None
+            failure.add_note(note)
+        raise
+
+
+def staging_graph() -> str:
+    """A graph IRI of our namespace, new to this publish, to fill before moving it onto the published graph."""
+    return STAGING + str(uuid.uuid4())
+
+
+def updates(
+    graph: str, triples: list[ox.Triple], *, batch: int = BATCH, staging: str | None = None
+) -> Iterator[str]:
+    """SPARQL Update requests that replace ``graph`` with ``triples`` (terms serialised by pyoxigraph).
+
+    The triples go into ``staging`` (a fresh ``staging_graph()`` by default) by ``INSERT DATA`` requests of
+    ``batches``, then one ``MOVE`` replaces ``graph`` with it: the graph changes in that one last request, which a
+    store that runs each update request as a transaction (Oxigraph does) applies whole or not at all. The ``MOVE``
+    is not ``SILENT``: a staging graph gone missing is an error, not an emptied graph. No triples: one ``DROP``.
+    Until the ``MOVE``, a union default graph holds the staging triples as well as the old graph's.
+
+    >>> s, p = ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p")
+    >>> for u in updates("https://example.org/g", [ox.Triple(s, p, ox.Literal("x"))], staging="urn:x:tmp"):
+    ...     print(u)
+    INSERT DATA { GRAPH <urn:x:tmp> {
+    <https://example.org/s> <https://example.org/p> "x" .
+    } }
+    MOVE GRAPH <urn:x:tmp> TO GRAPH <https://example.org/g>
+    >>> list(updates("https://example.org/g", []))
+    ['DROP SILENT GRAPH <https://example.org/g>']
+    """
     name = str(ox.NamedNode(graph))
-    yield f"DROP SILENT GRAPH {name}"
-    for start in range(0, len(triples), BATCH):
-        yield f"INSERT DATA {{ GRAPH {name} {{\n{ntriples(triples[start : start + BATCH])}}} }}"
+    if not triples:
+        yield f"DROP SILENT GRAPH {name}"
+        return
+    into = str(ox.NamedNode(staging or staging_graph()))
+    for part in batches(triples, batch):
+        yield f"INSERT DATA {{ GRAPH {into} {{\n{ntriples(part)}}} }}"
+    yield f"MOVE GRAPH {into} TO GRAPH {name}"
+
+
+def batches(triples: list[ox.Triple], size: int = BATCH) -> Iterator[list[ox.Triple]]:
+    """``triples`` in order, in lists of at most ``size``, where the triples linked by blank nodes stay in one list.
+
+    A store gives each ``INSERT DATA`` request's blank node labels fresh nodes (SPARQL 1.1 Update, 3.1.1), so a
+    blank node whose triples went in two requests would arrive as two nodes. Hence every connected component of
+    blank-node triples (triples sharing a blank node, directly or through other blank nodes) goes whole into one
+    list, at the place of its first triple; a component of more than ``size`` triples goes alone, as one list
+    LARGER than ``size``: the request that carries it is larger than the batch size.
+    """
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, not {size}")
+    current: list[ox.Triple] = []
+    for unit in _units(triples):
+        if isinstance(unit, ox.Triple):
+            if len(current) >= size:
+                yield current
+                current = []
+            current.append(unit)
+            continue
+        if current and len(current) + len(unit) > size:
+            yield current
+            current = []
+        current.extend(unit)
+    if current:
+        yield current
+
+
+def _units(triples: list[ox.Triple]) -> list[ox.Triple | list[ox.Triple]]:
+    """Each triple without blank nodes, and each connected component of the others (a union-find over their blank
+    nodes) at the place of its first triple."""
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def root(node: ox.BlankNode) -> ox.BlankNode:
+        top = node
+        while parent[top] != top:
+            top = parent[top]
+        while parent[node] != top:  # path compression
+            parent[node], node = top, parent[node]
+        return top
+
+    order: list[tuple[ox.Triple, ox.BlankNode | None]] = []  # each triple, and one of its blank nodes if any
+    for triple in triples:
+        subject, obj = triple.subject, triple.object  # each read builds a Python object: read once
+        if isinstance(obj, ox.Triple) or isinstance(subject, ox.Triple):
+            nodes = list(_blank_nodes(triple))
+        elif isinstance(subject, ox.BlankNode):
+            nodes = [subject, obj] if isinstance(obj, ox.BlankNode) else [subject]
+        elif isinstance(obj, ox.BlankNode):
+            nodes = [obj]
+        else:
+            order.append((triple, None))
+            continue
+        for node in nodes:
+            parent.setdefault(node, node)
+        first = root(nodes[0])
+        for node in nodes[1:]:
+            other = root(node)
+            if other != first:
+                parent[other] = first
+        order.append((triple, nodes[0]))
+    units: list[ox.Triple | list[ox.Triple]] = []
+    components: dict[ox.BlankNode, list[ox.Triple]] = {}
+    for triple, anchor in order:
+        if anchor is None:
+            units.append(triple)
+            continue
+        top = root(anchor)
+        component = components.get(top)
+        if component is None:
+            component = components[top] = []
+            units.append(component)  # placed at its first triple, filled by the later ones
+        component.append(triple)
+    return units
+
+
+def _blank_nodes(term: ox.Triple | ox.NamedNode | ox.BlankNode | ox.Literal) -> Iterator[ox.BlankNode]:
+    """The blank nodes of a triple, those of a triple term inside it included."""
+    if isinstance(term, ox.BlankNode):
+        yield term
+    elif isinstance(term, ox.Triple):
+        for part in (term.subject, term.object):
+            yield from _blank_nodes(part)
 
 
 def _update(endpoint: str, update: str) -> None:
