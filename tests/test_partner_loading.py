@@ -22,6 +22,7 @@ from idais_kg.errors import PartnerRejected
 from idais_kg.graph import KnowledgeGraph
 from idais_kg.inputs import Limits
 from idais_kg.partner_check import PartnerFile
+from idais_kg.project import Layout
 from idais_kg.versions import open_read_only
 
 CASES = Path(__file__).parent / "cases" / "partners"
@@ -152,6 +153,20 @@ def test_verdict_key_follows_what_the_check_depends_on(kg: KnowledgeGraph, tmp_p
     assert partner_verdicts.key(source, partners.graph_of("a"), kg.layout) != partner_verdicts.key(
         source, partners.graph_of("b"), kg.layout
     )
+
+
+@pytest.mark.parametrize(
+    "edit", ["shapes/partner/partner.ttl", "data/guide/footnotes.ttl", "ontology/idais.ttl"]
+)
+def test_verdict_key_follows_the_shapes_and_the_guide(
+    kg: KnowledgeGraph, project_copy: Layout, edit: str
+) -> None:
+    source = PartnerFile.read(CASES / "clean.ttl")
+    graph = partners.graph_of("a")
+    assert partner_verdicts.key(source, graph, project_copy) == partner_verdicts.key(source, graph, kg.layout)
+    with (project_copy.root / edit).open("a") as out:
+        out.write("\n# an edit\n")
+    assert partner_verdicts.key(source, graph, project_copy) != partner_verdicts.key(source, graph, kg.layout)
 
 
 def test_a_failing_check_is_not_remembered_and_a_torn_record_is_ignored(

@@ -4,11 +4,11 @@ A maintainer checks a file, reads the report, then adds it: checking the same by
 and guide is the slowest part of an add (a million triples: parse into memory and ~5 s of queries). A passing
 check writes a small JSON file into the store directory's ``.checks/``, named by a key over everything the verdict
 depends on: the file's bytes (sha256), its format, the target graph (quad formats may name it), the partner
-shapes, the guide's ontology and data, the input limits and the package version. ``add`` recalls it by the same
-key; a changed byte anywhere gives another key and a full check. Only passing verdicts are kept, with the checked
-graph as N-Triples when the file is in another syntax: ``add`` then loads those (our own serialisation) and never
-parses the file again; an N-Triples file is loaded from its own bytes, after the safety scan (inputs.py).
-``--recheck`` ignores the verdicts.
+shapes, the guide's ontology and data, the checking code, the input limits and the package version. ``add``
+recalls it by the same key; a changed byte anywhere gives another key and a full check. Only passing verdicts are
+kept, with the checked graph as N-Triples when the file is in another syntax: ``add`` then loads those (our own
+serialisation) and never parses the file again; an N-Triples file is loaded from its own bytes, after the safety
+scan (inputs.py). ``--recheck`` ignores the verdicts.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ FOLDER = ".checks"
 
 
 def inputs_sha256(layout: Layout) -> str:
-    """A hash of what a check reads besides the file: the partner shapes, the ontology, the guide and the
-    construct queries that derive part of it."""
+    """A hash of what a check reads besides the file: the partner shapes, the ontology, the guide, the
+    construct queries that derive part of it, and the checking code itself."""
     digest = hashlib.sha256()
     files = sorted((layout.shapes_dir / "partner").rglob("*.ttl"))
     files += (
@@ -39,7 +39,16 @@ def inputs_sha256(layout: Layout) -> str:
     )
     for path in files:
         digest.update(str(path.relative_to(layout.root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in CHECKING_CODE:  # the code that reaches the verdict, so that a fix to it is not bypassed
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+PACKAGE = Path(__file__).parent
+CHECKING_CODE = sorted(
+    [PACKAGE / f"{m}.py" for m in ("partner_check", "sparql_shapes", "inputs", "mappings", "store")]
+    + list((PACKAGE / "sparql").glob("partner-*.rq"))
+)
 
 
 def key(source: PartnerFile, graph: str, layout: Layout) -> str:
