@@ -240,3 +240,22 @@ def test_killed_while_the_staging_copy_is_written(kg: KnowledgeGraph, tmp_path: 
     partners.remove("lumen", store)  # the next command works, and clears what the killed one left
     assert not [p for p in store.iterdir() if p.name.startswith(".staging-")]
     assert partners.registered(store) == []
+
+
+def test_check_as_the_partner_a_file_that_names_its_graph(tmp_path: Path) -> None:
+    """A TriG file that writes into its own partner graph passes `check --as` that partner, and only that one."""
+    trig = tmp_path / "lumen.trig"
+    quads = ox.parse(path=str(CASES / "clean.ttl"), format=ox.RdfFormat.TURTLE)
+    own = ox.NamedNode(partners.graph_of("lumen"))
+    trig.write_bytes(
+        ox.serialize(
+            [ox.Quad(q.subject, q.predicate, q.object, own) for q in quads], format=ox.RdfFormat.TRIG
+        )
+    )
+    runner, store = CliRunner(), ["--store", str(tmp_path / "store")]
+    refused = runner.invoke(main, ["partner", "check", str(trig), *store])
+    assert refused.exit_code == 2 and "may only write" in refused.output
+    passed = runner.invoke(main, ["partner", "check", str(trig), "--as", "lumen", *store])
+    assert passed.exit_code == 0, passed.output
+    added = runner.invoke(main, ["partner", "add", "lumen", str(trig), *store])
+    assert "as checked by `partner check` before" in added.output
