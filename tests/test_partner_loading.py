@@ -3,6 +3,7 @@ and verdicts remembered by ``partner check`` (fixtures: tests/cases/partners/, f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -116,6 +117,16 @@ def test_a_verdict_without_its_ntriples_is_not_used(kg: KnowledgeGraph, tmp_path
     partners.check_and_remember(CASES / "clean.ttl", store, kg)
     (kept,) = (store / partner_verdicts.FOLDER).glob("*.nt")
     kept.unlink()
+    assert partners.add("lumen", CASES / "clean.ttl", store, kg=kg).rechecked
+
+
+def test_a_verdict_that_kept_no_graph_for_turtle_is_not_used(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    partners.check_and_remember(CASES / "clean.ttl", store, kg)
+    (record,) = (store / partner_verdicts.FOLDER).glob("*.json")
+    record.write_text(
+        json.dumps({k: v for k, v in json.loads(record.read_text()).items() if k != "ntriples"})
+    )
     assert partners.add("lumen", CASES / "clean.ttl", store, kg=kg).rechecked
 
 

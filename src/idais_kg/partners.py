@@ -131,6 +131,8 @@ def add(
             raise PartnerError(f"partner {name!r} is already in the store; use --replace to replace its data")
         key = partner_verdicts.key(source, graph, kg.layout)
         remembered = None if recheck else partner_verdicts.recall(store_dir, key)
+        if remembered is not None and remembered.ntriples is None and source.fmt != "ntriples":
+            remembered = None  # a record without the checked graph: only the file itself could be loaded
         if remembered is None or remembered.ntriples is None:
             source.scan()  # refuse an unsafe file before anything is copied
         done: list[tuple[int, CheckReport | None]] = []
@@ -207,17 +209,10 @@ def _load_checked(source: PartnerFile, staging: ox.Store, graph: str, kg: Knowle
 def _load_remembered(
     source: PartnerFile, verdict: partner_verdicts.Verdict, staging: ox.Store, graph: str
 ) -> None:
-    """Load a file whose check passed before (same bytes, shapes and guide) into the staging copy: N-Triples from
-    its own bytes, any other syntax from the N-Triples that the check kept."""
-    g = ox.NamedNode(graph)
-    if verdict.ntriples is not None:
-        bulk.load_ntriples(staging, verdict.ntriples.read_bytes(), g)
-    elif source.fmt == "ntriples":
-        bulk.load_ntriples(staging, source.data, g)
-    else:  # (a verdict from check_and_remember always has one of the two; this keeps add correct without)
-        scratch = ox.Store()
-        source.load_into(scratch, graph)
-        bulk.load_ntriples(staging, _ntriples(scratch, g), g)
+    """Load a file whose check passed before (same bytes, shapes and guide) into the staging copy: any syntax but
+    N-Triples from the N-Triples that the check kept, N-Triples from the file's own bytes."""
+    data = verdict.ntriples.read_bytes() if verdict.ntriples is not None else source.data
+    bulk.load_ntriples(staging, data, ox.NamedNode(graph))
 
 
 def _ntriples(store: ox.Store, graph: ox.NamedNode) -> bytes:
