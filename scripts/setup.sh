@@ -31,6 +31,14 @@ if ! command -v virtuoso-t >/dev/null 2>&1 || ! command -v isql-vt >/dev/null 2>
     echo "warning: no virtuoso-t on PATH; the Virtuoso publish test will skip (as root, this script installs it)" >&2
   fi
 fi
+# libseccomp, through which the query workers of 'idais-kg serve' shut themselves off from the network.
+if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2 >/dev/null
+  else
+    echo "warning: no libseccomp.so.2; 'idais-kg serve' refuses to start without it (or give --no-sandbox)" >&2
+  fi
+fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]'

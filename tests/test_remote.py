@@ -256,3 +256,20 @@ def test_an_interrupted_publish_drops_its_staging_graph(server: str, monkeypatch
         remote.publish(scratch(triples), endpoint, batch=2)
     assert not {g for g in graphs_at(server) if g.startswith(STAGING_PREFIX)}
     assert SCRATCH not in graphs_at(server)
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "data:,x", "http:///nohost", "gopher://h/"]
+)
+@pytest.mark.parametrize("command", ["query", "publish", "graph-store"])
+def test_only_http_endpoints_are_reached(url: str, command: str) -> None:
+    """urllib opens file:, ftp: and data: URLs too; the CLI refuses them before any request, in one line."""
+    args = {
+        "query": ["query", "goals-by-area", "--endpoint", url],
+        "publish": ["publish", "--endpoint", url],
+        "graph-store": ["publish", "--endpoint", "http://127.0.0.1:9/u", "--graph-store", url],
+    }[command]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "only http and https URLs are accepted" in result.output
+    assert result.output.count("\n") == 1

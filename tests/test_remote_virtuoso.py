@@ -270,8 +270,13 @@ def test_same_construct_at_virtuoso(virtuoso: Server, published: KnowledgeGraph,
 
 
 def test_cli_publish_and_query(virtuoso: Server, published: KnowledgeGraph, tmp_path: Path) -> None:
-    """``idais-kg publish --graph-store`` (no partner store: the guide's graphs) and ``query --endpoint``."""
+    """``idais-kg publish --graph-store`` (a partner store with no partner left: the guide's graphs) and
+    ``query --endpoint``."""
     runner = CliRunner()
+    store = str(tmp_path / "store")
+    clean = str(Path(__file__).parent / "cases" / "partners" / "clean.ttl")
+    assert runner.invoke(main, ["partner", "add", "gone", clean, "--store", store]).exit_code == 0
+    assert runner.invoke(main, ["partner", "remove", "gone", "--store", store]).exit_code == 0
     out = runner.invoke(
         main,
         [
@@ -281,7 +286,7 @@ def test_cli_publish_and_query(virtuoso: Server, published: KnowledgeGraph, tmp_
             "--graph-store",
             virtuoso.url + "/sparql-graph-crud",
             "--store",
-            str(tmp_path / "no-store"),
+            store,
         ],
     )
     assert out.exit_code == 0, out.output

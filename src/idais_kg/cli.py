@@ -163,6 +163,22 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Serve this persistent partner store (default build/store, when it exists).",
 )
+@click.option(
+    "--no-sandbox",
+    "sandbox",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Let query workers run without the seccomp filter that denies them the network (not recommended).",
+)
+@click.option(
+    "--worker-memory",
+    default="1G",
+    show_default=True,
+    metavar="SIZE",
+    callback=lambda _ctx, _param, value: memory_size(value),
+    help="Memory a query may add to a worker (bytes, or with K, M, G); past it the query gets a 503.",
+)
 @reports_errors
 def serve(
     host: str,
@@ -173,6 +189,8 @@ def serve(
     dumps_dir: Path | None,
     access_log: bool,
     store_dir: Path | None,
+    sandbox: bool,
+    worker_memory: int,
 ) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, linked data, pages and the saved-query API (read-only)."""
     from idais_kg.serve import Settings, run
@@ -187,8 +205,19 @@ def serve(
             dumps_dir=dumps_dir,
             access_log=access_log,
             store_dir=store_dir,
+            sandbox=sandbox,
+            worker_memory=worker_memory,
         )
     )
+
+
+def memory_size(value: str) -> int:
+    from idais_kg.serve.settings import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 STORE_OPTION = click.option(
@@ -225,6 +254,8 @@ def partner_check(file: Path, name: str, store_dir: Path | None) -> None:
 
     report = check_and_remember(file, store_dir, name=name)
     click.echo(report.render())
+    for note in report.notes:
+        click.echo(f"idais-kg: note: {note}", err=True)
     sys.exit(report.exit_code)
 
 

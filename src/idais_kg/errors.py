@@ -39,6 +39,24 @@ class UnsafeInputError(InputError):
         super().__init__(f"{where}: refused: {message}")
 
 
+class UnreadableFileError(InputError):
+    """A file that cannot be read at all (missing, no permission, an I/O error), before any check of its content."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        self.path = str(path)
+        self.detail = message
+        super().__init__(f"{self.path}: cannot read: {message}")
+
+
+class EmptyInputError(InputError):
+    """A partner file with nothing in it: no bytes at all, or no triples once parsed."""
+
+    def __init__(self, path: Path | str, message: str) -> None:
+        self.path = str(path)
+        self.detail = message
+        super().__init__(f"{self.path}: {message}")
+
+
 class TableError(InputError):
     """A mapping table (SSSOM TSV or the partner CSV layout) with a bad header, column or cell."""
 
@@ -51,6 +69,15 @@ class TableError(InputError):
 
 class PartnerError(InputError):
     """A partner command that cannot be carried out (unknown partner, name taken, no store)."""
+
+
+class StoreWriteError(PartnerError):
+    """The partner store cannot be written (read-only, disk full, a file-size limit); nothing was changed."""
+
+    def __init__(self, store_dir: Path | str, reason: str) -> None:
+        self.store_dir = str(store_dir)
+        self.reason = reason
+        super().__init__(f"cannot write the partner store {self.store_dir}: {reason}; nothing was changed")
 
 
 class PartnerRejected(IdaisError):
@@ -78,3 +105,19 @@ class ParameterError(InputError):
 
 class QueryError(InputError):
     """A SPARQL text that the engine refuses (syntax error or unsupported feature)."""
+
+
+class ServeError(InputError):
+    """The server cannot start as asked: a port out of range or taken, an address it cannot listen on."""
+
+
+def reason_of(exc: OSError) -> str:
+    """An operating-system error as a short phrase on one line (``No space left on device``), for messages.
+
+    >>> reason_of(OSError(28, "No space left on device", "/x"))
+    'No space left on device'
+    >>> reason_of(OSError("IO error: While appending to file: a.sst: File too large\\n"))
+    'IO error: While appending to file: a.sst: File too large'
+    """
+    text = exc.strerror if exc.strerror else str(exc)
+    return " ".join(text.split())

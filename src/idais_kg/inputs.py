@@ -2,7 +2,9 @@
 
 Every check that protects the process runs *before* the parser sees the data, on the raw bytes, in linear time:
 
-- a size bound (bytes), read with a cap, so a growing file or a device cannot exceed it;
+- only regular files: a FIFO, a device or a socket is refused by ``stat`` before it is opened (never block);
+- a size bound (bytes), checked by ``stat`` before reading, then read with a cap, so a growing file cannot exceed
+  it;
 - a nesting bound: brackets, braces and parentheses (and RDF-star ``<< >>``) are counted outside strings, IRIs
   and comments; XML elements are counted for RDF/XML. pyoxigraph 0.5.13 aborts the whole process (stack
   overflow, not an exception) on JSON-LD nested ~4,000 deep, and deep Turtle nesting costs stack too;
@@ -20,7 +22,9 @@ Every check that protects the process runs *before* the parser sees the data, on
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +32,7 @@ from typing import Any, cast
 
 import pyoxigraph as ox
 
-from idais_kg.errors import RdfSyntaxError, UnsafeInputError
+from idais_kg.errors import RdfSyntaxError, UnreadableFileError, UnsafeInputError, reason_of
 from idais_kg.namespaces import JSONLD_CONTEXT_IRI
 from idais_kg.store import FORMATS, format_of, parse_bytes
 
@@ -156,15 +160,81 @@ def flat_text(data: bytes, fmt: str, limits: Limits) -> bool:
 
 
 def read_bounded(path: Path, max_bytes: int) -> bytes:
-    """Read at most ``max_bytes``; refuse the file if there is more."""
+    """Read a regular file of at most ``max_bytes``; refuse anything else before reading a byte of it.
+
+    ``stat`` comes first: a FIFO, a device, a socket or a directory is refused without being opened (opening a
+    FIFO blocks until a writer comes; a device may have effects), and a file larger than the bound is refused
+    without being read. The file is then opened non-blocking and checked again on the open descriptor (the path
+    may have been swapped in between), and read with a cap, in case it grows.
+    """
     try:
-        with path.open("rb") as handle:
+        refuse_unreadable(path, os.stat(path), max_bytes)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            refuse_unreadable(path, os.fstat(handle.fileno()), max_bytes)
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise RdfSyntaxError(path, exc.strerror or str(exc)) from None
+        raise UnreadableFileError(path, reason_of(exc)) from None
     if len(data) > max_bytes:
         raise UnsafeInputError(path, f"file larger than the limit of {max_bytes} bytes")
     return data
+
+
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def refuse_unreadable(path: Path, info: os.stat_result, max_bytes: int) -> None:
+    """Refuse what ``stat`` already shows: not a regular file, or larger than ``max_bytes``."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
+        raise UnsafeInputError(path, f"{kind}, not a regular file: give the path of a file")
+    if info.st_size > max_bytes:
+        raise UnsafeInputError(
+            path, f"file larger than the limit of {max_bytes} bytes (it has {info.st_size} bytes)"
+        )
+
+
+IRI_SYNTAX = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+_NOT_IN_AN_IRI = re.compile("[\x00-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
+
+
+def iri_flaw(value: str) -> str | None:
+    r"""Why ``value`` (an IRI given by a user: a parameter, a table cell) cannot be an IRI term, or None.
+
+    Control characters (C0, DEL, C1), U+FFFD (what a decoder puts for bytes that were not UTF-8) and lone
+    surrogates (what Python makes of such bytes in a command line) are named; pyoxigraph's own IRI parser has the
+    last word, so that nothing it refuses gets past as an error of another kind.
+
+    >>> iri_flaw("https://w3id.org/idais-kg/id/goal/x") is None
+    True
+    >>> iri_flaw("https://example.org/a\x00b")
+    'control character U+0000'
+    >>> iri_flaw("https://example.org/a\ufffdb")
+    'U+FFFD (a replacement for bytes that were not UTF-8)'
+    >>> iri_flaw("goal x")
+    'not an IRI or known prefixed name'
+    """
+    bad = _NOT_IN_AN_IRI.search(value)
+    if bad is not None:
+        char = bad.group()
+        if char == "\ufffd":
+            return "U+FFFD (a replacement for bytes that were not UTF-8)"
+        if "\ud800" <= char <= "\udfff":
+            return "bytes that are not UTF-8"
+        return f"control character U+{ord(char):04X}"
+    if not IRI_SYNTAX.fullmatch(value):
+        return "not an IRI or known prefixed name"
+    try:
+        ox.NamedNode(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def line_of(data: bytes, offset: int) -> int:

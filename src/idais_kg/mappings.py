@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import pyoxigraph as ox
 import yaml
 
 from idais_kg.errors import TableError
-from idais_kg.inputs import Limits, read_bounded
+from idais_kg.inputs import Limits, iri_flaw, read_bounded
 from idais_kg.namespaces import DCAT, DCTERMS, OWL, PREFIXES, RDF, RDFS, SKOS, VOID, XSD, is_ours
 
 REQUIRED = ("subject_id", "subject_label", "predicate_id", "object_id")
@@ -37,7 +36,6 @@ ENTITY_TYPES = {
     "rdfs resource": RDFS + "Resource",
     "rdfs class": RDFS + "Class",
 }
-_IRI = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]+")
 SUFFIXES = {".tsv": "\t", ".csv": ","}
 
 
@@ -68,13 +66,37 @@ def read_table(
     prefixes.update({str(k): str(v) for k, v in curie_map.items()})
     target = ox.NamedNode(graph)
     quads = [ox.Quad(s, p, o, target) for s, p, o in _dataset_triples(path, meta, prefixes)]
+    _allow_cells_of(limits.max_literal)
     rows = csv.DictReader(io.StringIO("".join(lines[header_lines:])), delimiter=SUFFIXES[path.suffix.lower()])
-    missing = [c for c in REQUIRED if c not in (rows.fieldnames or [])]
-    if missing:
-        raise TableError(path, f"missing column(s): {', '.join(missing)}", header_lines + 1)
-    for number, row in enumerate(rows, start=header_lines + 2):
-        quads += [ox.Quad(s, p, o, target) for s, p, o in _row_triples(path, number, row, prefixes, limits)]
+    done = 0  # the lines of the table read so far (a quoted cell may span lines)
+    try:
+        missing = [c for c in REQUIRED if c not in (rows.fieldnames or [])]
+        if missing:
+            raise TableError(path, f"missing column(s): {', '.join(missing)}", header_lines + 1)
+        done = rows.line_num
+        for row in rows:
+            number, done = header_lines + done + 1, rows.line_num
+            quads += [
+                ox.Quad(s, p, o, target) for s, p, o in _row_triples(path, number, row, prefixes, limits)
+            ]
+    except csv.Error as exc:
+        raise TableError(path, _csv_problem(exc, limits), header_lines + done + 1) from None
     return quads
+
+
+def _allow_cells_of(size: int) -> None:
+    """Let the csv module read cells up to ``size`` characters (its default limit is 131,072), so that a cell is
+    bounded by the input limit (``Limits.max_literal``), checked in :func:`_row_triples`. The csv limit is global
+    to the process; it is only ever raised here, never lowered, so no other reader of CSV is refused anything."""
+    if csv.field_size_limit() < size:
+        csv.field_size_limit(size)  # (cells of up to this many characters are read)
+
+
+def _csv_problem(exc: csv.Error, limits: Limits) -> str:
+    """A csv module error as a message about the table (the one it raises on a long cell names its own limit)."""
+    if "field larger than field limit" in str(exc):
+        return f"a cell longer than the limit of {limits.max_literal} characters"
+    return f"not a well-formed table: {exc}"
 
 
 def _metadata(path: Path, header: str) -> dict[str, Any]:
@@ -95,8 +117,11 @@ def _iri(path: Path, line: int | None, value: str, prefixes: dict[str, str], col
     prefix, sep, local = value.partition(":")
     if sep and prefix in prefixes and not local.startswith("//"):
         value = prefixes[prefix] + local
-    if not _IRI.fullmatch(value):
+    flaw = iri_flaw(value)
+    if flaw == "not an IRI or known prefixed name":
         raise TableError(path, f"{column}: not an IRI or known CURIE: {value!r}", line)
+    if flaw is not None:
+        raise TableError(path, f"{column}: {flaw}: {value!r}", line)
     return ox.NamedNode(value)
 
 
@@ -130,8 +155,12 @@ def _row_triples(
     path: Path, line: int, row: dict[str, Any], prefixes: dict[str, str], limits: Limits
 ) -> Iterable[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]]:
     for column, cell in row.items():
-        if column is None or (isinstance(cell, str) and len(cell) > limits.max_literal):
-            raise TableError(path, "a row with more cells than columns, or a cell over the size limit", line)
+        if column is None:
+            raise TableError(path, "a row with more cells than columns", line)
+        if isinstance(cell, str) and len(cell) > limits.max_literal:
+            raise TableError(
+                path, f"{column}: a cell longer than the limit of {limits.max_literal} characters", line
+            )
     subject = _iri(path, line, row["subject_id"] or "", prefixes, "subject_id")
     if is_ours(subject.value):
         raise TableError(

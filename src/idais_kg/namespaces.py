@@ -6,6 +6,7 @@ BASE = "https://w3id.org/idais-kg/"
 IDAIS = BASE + "ontology#"
 ONTOLOGY_IRI = BASE + "ontology"
 KG = BASE + "id/"
+SERVICE_BASE = BASE + "sparql"  # the base IRI of ad-hoc queries: relative IRIs resolve against it
 EDITION = KG + "guide/2025-02"
 SOURCE_TEXT_IRI = BASE + "source/idais-policy-guide-2025-02.zh.txt"
 DATASET_IRI = KG + "dataset"

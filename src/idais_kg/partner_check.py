@@ -23,7 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from idais_kg import sparql_shapes
-from idais_kg.errors import PartnerError
+from idais_kg.errors import EmptyInputError, PartnerError
 from idais_kg.graph import KnowledgeGraph, load
 from idais_kg.inputs import Limits, load_checked, read_bounded, safe_bytes
 from idais_kg.mappings import is_table, read_table
@@ -63,6 +63,10 @@ class PartnerFile:
         limits = limits or Limits()
         fmt = TABLE if is_table(path) else format_of(path)
         raw = read_bounded(path, limits.max_bytes)
+        if not raw:
+            raise EmptyInputError(
+                path, "empty file (0 bytes): a partner file holds at least its dataset description"
+            )
         return cls(path, fmt, raw, hashlib.sha256(raw).hexdigest(), limits)
 
     @cached_property
@@ -80,8 +84,12 @@ class PartnerFile:
             store.extend(read_table(self.path, graph, limits=self.limits, data=self.data))
         else:
             load_checked(self.path, self.fmt, self.data, store, graph)
-        (row,) = sparql_shapes.select(store, package_query("partner-size"), g=ox.NamedNode(graph))
-        return int(row["n"].value)
+        rows = list(sparql_shapes.select(store, package_query("partner-size"), g=ox.NamedNode(graph)))
+        if not rows:  # (the query groups by graph: a graph without triples gives no row)
+            raise EmptyInputError(
+                self.path, "no triples in the file: a partner file holds at least its dataset description"
+            )
+        return int(rows[0]["n"].value)
 
 
 def read_partner(path: Path, graph: str, limits: Limits | None = None) -> list[ox.Quad]:
@@ -98,6 +106,7 @@ class CheckReport:
     findings: list[sparql_shapes.Finding]
     links_per_goal: list[tuple[str, int]]
     seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # about the run, not the data (a verdict not kept)
 
     @property
     def conforms(self) -> bool:

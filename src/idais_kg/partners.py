@@ -10,6 +10,7 @@ file that is not N-Triples, the parse.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from idais_kg import bulk, partner_verdicts, sparql_shapes
-from idais_kg.errors import PartnerError, PartnerRejected
+from idais_kg.errors import PartnerError, PartnerRejected, reason_of
 from idais_kg.graph import KnowledgeGraph, load
 from idais_kg.inputs import Limits
 from idais_kg.namespaces import DCTERMS, IDAIS, KG, PARTNER_REGISTRY_GRAPH, PROV, RDF, RDFS, VOID, XSD
@@ -61,6 +62,7 @@ __all__ = [
     "read_partner",
     "registered",
     "remove",
+    "require_store",
     "serving_graph",
 ]
 
@@ -83,16 +85,28 @@ def check_and_remember(
     name: str = "check",
     limits: Limits | None = None,
 ) -> CheckReport:
-    """``partner check``: check a file and, when it passes, remember the verdict in the store directory."""
+    """``partner check``: check a file and, when it passes, remember the verdict in the store directory.
+
+    The check never needs to write: where the verdict cannot be kept (a read-only store, a full disk), the report
+    says so in a note, and ``partner add`` will check the file again."""
+    graph = graph_of(name)
+    source = PartnerFile.read(path, limits)  # (refusals first: before the guide is loaded)
     kg = kg or load(with_description=False)
-    source = PartnerFile.read(path, limits)
     scratch = guide_scratch(kg)
     report = check_file(source, kg, name, scratch=scratch)
     if report.conforms:
-        graph = graph_of(name)
+        store_dir = store_dir or default_store_dir()
         ntriples = None if source.fmt == "ntriples" else _ntriples(scratch, ox.NamedNode(graph))
         key = partner_verdicts.key(source, graph, kg.layout)
-        partner_verdicts.remember(store_dir or default_store_dir(), key, report, ntriples)
+        try:
+            partner_verdicts.remember(store_dir, key, report, ntriples)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                partner_verdicts.forget(store_dir, key)  # (never half a verdict)
+            report.notes.append(
+                f"the verdict was not remembered in {store_dir} ({reason_of(exc)}): "
+                "`partner add` will check the file again"
+            )
     return report
 
 
@@ -119,8 +133,8 @@ def add(
     no-op. A verdict remembered by ``partner check`` for the same bytes spares the check, unless ``recheck``."""
     store_dir = store_dir or default_store_dir()
     graph = graph_of(name)
+    source = PartnerFile.read(path, limits)  # (refusals first: before the guide is loaded)
     kg = kg or load()
-    source = PartnerFile.read(path, limits)
     shapes_sha = shapes_sha256(kg.layout)
     with writer_lock(store_dir):
         cleanup(store_dir)
@@ -321,6 +335,20 @@ def load_store(store_dir: Path, layout: Layout | None = None) -> KnowledgeGraph:
 
 
 def serving_graph(store_dir: Path | None = None) -> KnowledgeGraph:
-    """What ``serve`` serves: the persistent store (guide and partners) when there is one, else the guide."""
-    store_dir = store_dir or default_store_dir()
+    """What ``serve`` serves: the persistent store (guide and partners) when there is one, else the guide. A
+    ``store_dir`` given explicitly must hold a store (see :func:`require_store`)."""
+    if store_dir is not None:
+        return load_store(require_store(store_dir))
+    store_dir = default_store_dir()
     return load_store(store_dir) if current(store_dir) else load()
+
+
+def require_store(store_dir: Path) -> Path:
+    """``store_dir``, if it holds a partner store (a ``current`` version); else a PartnerError naming it."""
+    if current(store_dir) is None:
+        if not store_dir.is_dir():
+            raise PartnerError(f"no partner store at {store_dir}: no such folder")
+        raise PartnerError(
+            f"no partner store in {store_dir}: the folder has no `current` version (`partner add` makes one)"
+        )
+    return store_dir

@@ -17,10 +17,12 @@ import pyoxigraph as ox
 import yaml
 
 from idais_kg.errors import ParameterError, QueryHeaderError, UnknownQueryError
+from idais_kg.inputs import iri_flaw
 from idais_kg.namespaces import PREFIXES, XSD, expand
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "date", "year")
 KINDS = ("question", "construct", "violation")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,13 @@ class Param:
     def convert(self, query: str, raw: str) -> ox.NamedNode | ox.Literal:
         """Turn a value given as text into an RDF term of this parameter's type, or raise ParameterError."""
         value = raw.strip()
+        if _SURROGATE.search(value):  # how Python decodes bytes of a command line that are not UTF-8
+            raise ParameterError(query, self.name, f"bytes that are not UTF-8: {raw!r}")
         if self.type == "iri":
             iri = expand(value)
-            if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]+", iri):
-                raise ParameterError(query, self.name, f"not an IRI or known prefixed name: {raw!r}")
+            flaw = iri_flaw(iri)
+            if flaw is not None:
+                raise ParameterError(query, self.name, f"{flaw}: {raw!r}")
             return ox.NamedNode(iri)
         if self.type == "string":
             return ox.Literal(value)

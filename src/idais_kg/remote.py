@@ -40,6 +40,22 @@ class RemoteError(IdaisError):
     exit_code = 2
 
 
+def http_url(url: str, what: str = "endpoint") -> str:
+    """``url`` if it is an http(s) URL with a host; urllib would also open ``file:``, ``ftp:`` and ``data:``.
+
+    >>> http_url("http://127.0.0.1:8890/sparql")
+    'http://127.0.0.1:8890/sparql'
+    >>> http_url("file:///etc/passwd")
+    Traceback (most recent call last):
+    ...
+    idais_kg.remote.RemoteError: endpoint file:///etc/passwd: only http and https URLs are accepted
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise RemoteError(f"{what} {url}: only http and https URLs are accepted")
+    return url
+
+
 def ntriples(triples: list[ox.Triple]) -> str:
     return (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
 
@@ -56,6 +72,9 @@ def publish(
     ``batch`` is the number of triples per ``INSERT DATA`` request on the Update route (the Graph Store route sends
     each graph in one request).
     """
+    http_url(endpoint)
+    if graph_store:
+        http_url(graph_store, "graph store")
     sent: dict[str, int] = {}
     for graph in kg.store.graphs():
         triples = _graph_triples(kg, graph)
@@ -254,6 +273,7 @@ def values_block(bound: dict[str, ox.NamedNode | ox.Literal]) -> str:
 
 def query(kg: KnowledgeGraph, name: str, endpoint: str, params: dict[str, str] | None = None) -> Result:
     """Run the saved query ``name`` at ``endpoint``, its parameters bound by a VALUES block."""
+    http_url(endpoint)
     saved = kg.queries.get(name)
     # Without the #+ header: SPARQLWrapper guesses the query type from keywords, and a word of a description
     # ("removed") made it guess MOVE.

@@ -100,6 +100,7 @@ class Store:
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
         query_dataset: bool = False,
+        base_iri: str | None = None,
     ) -> Any:
         """Evaluate a query; by default the default graph is the union of all graphs.
 
@@ -116,7 +117,7 @@ class Store:
         elif not query_dataset:
             dataset["use_default_graph_as_union"] = True
         try:
-            return self._store.query(sparql, substitutions=subs or None, **dataset)
+            return self._store.query(sparql, substitutions=subs or None, base_iri=base_iri, **dataset)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
         except (ValueError, OSError, RuntimeError) as exc:

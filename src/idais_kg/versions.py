@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from idais_kg.errors import IdaisError, PartnerError
+from idais_kg.errors import IdaisError, PartnerError, StoreWriteError, reason_of
 
 CURRENT = "current"
 
@@ -57,8 +57,14 @@ class InjectedFault(IdaisError):
 
 @contextlib.contextmanager
 def writer_lock(store_dir: Path) -> Iterator[None]:
-    store_dir.mkdir(parents=True, exist_ok=True)
-    with (store_dir / ".lock").open("a") as handle:
+    """Hold the store's writer lock; a store that cannot be written (read-only, on a path that is not a folder) is
+    a StoreWriteError here, before anything else is tried."""
+    try:
+        store_dir.mkdir(parents=True, exist_ok=True)
+        handle = (store_dir / ".lock").open("a")
+    except OSError as exc:
+        raise StoreWriteError(store_dir, reason_of(exc)) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -91,8 +97,15 @@ def cleanup(store_dir: Path) -> None:
 
 def change(store_dir: Path, apply: Callable[[ox.Store], None], seed: Callable[[], Iterable[ox.Quad]]) -> None:
     """Copy the current version (or start one from ``seed()`` quads), ``apply`` a change to the copy, and swap it
-    in with one rename. Call it holding :func:`writer_lock`."""
-    staging = store_dir / f".staging-{uuid.uuid4().hex}"
+    in with one rename. Call it holding :func:`writer_lock`.
+
+    Any failure before the swap (an error of ``apply``, a full disk, a file-size limit) removes what was written
+    and leaves ``current`` as it was; operating-system errors are raised as StoreWriteError.
+    """
+    token = uuid.uuid4().hex
+    staging, version = store_dir / f".staging-{token}", store_dir / f"v-{token}"
+    link = store_dir / f".current-{token}"
+    new: ox.Store | None = None
     try:
         live = current(store_dir)
         if live is not None:
@@ -104,18 +117,27 @@ def change(store_dir: Path, apply: Callable[[ox.Store], None], seed: Callable[[]
         apply(new)
         step("applied")
         new.flush()
-        del new  # closes the RocksDB database
+        new = None  # closes the RocksDB database
         step("flushed")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)  # (a SIGKILL leaves it to cleanup() of the next command)
+        staging.rename(version)
+        link.symlink_to(version.name)
+        step("linked")
+        os.replace(link, store_dir / CURRENT)  # the one atomic step
+    except BaseException as exc:
+        new = None  # (closed before its folder goes; a SIGKILL leaves all this to cleanup() of the next command)
+        for folder in (staging, version):
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            link.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StoreWriteError(store_dir, reason_of(exc)) from exc
         raise
-    version = store_dir / f"v-{uuid.uuid4().hex}"
-    staging.rename(version)
-    link = store_dir / f".current-{uuid.uuid4().hex}"
-    link.symlink_to(version.name)
-    step("linked")
-    os.replace(link, store_dir / CURRENT)  # the one atomic step
-    fsync_dir(store_dir)
+    try:
+        fsync_dir(store_dir)
+    except OSError as exc:
+        raise PartnerError(
+            f"the partner store {store_dir} was changed, but syncing it failed: {reason_of(exc)}"
+        ) from exc
     step("swapped")
     cleanup(store_dir)
 

@@ -2,7 +2,9 @@
 
 A reader's path: the home page, a goal, its page (title, progress, quotes, policies), the query page, an example
 query run, its results table. Every request the browser makes is recorded and must go to the loopback server:
-the pages, and YASGUI in them, contact no other host. Screenshots are kept in ``test-artifacts/`` (git-ignored).
+the pages, and YASGUI in them, contact no other host. Every page works under its Content-Security-Policy: the
+browser reports no violation, and on a goal page that a hostile partner links to with script IRIs no script runs.
+Screenshots are kept in ``test-artifacts/`` (git-ignored).
 
 The browser is the system's (``scripts/setup.sh`` installs Debian's chromium when it runs as root, as CI does);
 elsewhere, without it, these tests skip and say why.
@@ -12,11 +14,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from test_partner_pages import HOSTILE, HOSTILE_GOAL, hostile_partner
 
+from idais_kg import partners
 from idais_kg.serve.pages import STATIC
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -62,6 +67,51 @@ def browser_page(tmp_path: Path, server) -> Iterator[tuple[object, list[str]]]:
             context.close()
 
 
+@dataclass
+class Watch:
+    """What a page did that it must not: dialogs (alert, confirm) and Content-Security-Policy violations, as the
+    console reports them and as ``securitypolicyviolation`` events (recorded by a script the browser injects, which
+    the policy does not govern)."""
+
+    page: object
+    dialogs: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def violations(self) -> list[str]:
+        events = self.page.evaluate("window.__cspViolations || []")  # type: ignore[attr-defined]
+        return self.console + [f"{e['directive']} {e['blocked']} ({e['source']})" for e in events]
+
+
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
+  {directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile}));
+"""
+
+
+def watch(page) -> Watch:  # type: ignore[no-untyped-def]
+    """Record, from the next navigation on, the dialogs and CSP violations of ``page`` (dialogs are dismissed)."""
+    seen = Watch(page)
+
+    def dialog(d) -> None:  # type: ignore[no-untyped-def]
+        seen.dialogs.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    page.on("console", lambda m: "Content Security Policy" in m.text and seen.console.append(m.text))
+    page.add_init_script(RECORD_VIOLATIONS)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory, start_server):  # type: ignore[no-untyped-def]
+    """A server whose store holds a partner that links ``javascript:``, ``data:`` and ``vbscript:`` IRIs to a goal."""
+    folder = tmp_path_factory.mktemp("hostile-server")
+    partners.add("fictional-hostile", hostile_partner(folder), folder / "store")
+    with start_server(folder, "--workers", "1", "--store", str(folder / "store")) as server:
+        yield server
+
+
 def only_loopback(server, requested: list[str]) -> None:
     origin = urlsplit(server.url)
     outside = [
@@ -80,6 +130,7 @@ def shoot(page, name: str) -> None:
 
 def test_home_goal_page_and_back(server, browser_page) -> None:
     page, requested = browser_page
+    seen = watch(page)
     page.goto(server.url + "/")
     assert "IDAIS Policy Guide" in page.locator("h1").inner_text()
     goals = page.locator(".goal-cell a")
@@ -95,6 +146,45 @@ def test_home_goal_page_and_back(server, browser_page) -> None:
     assert page.locator("h2:text('Potential policies') + ol > li").count() >= 1
     shoot(page, "goal-page")
     only_loopback(server, requested)
+    assert seen.violations() == [] and seen.dialogs == []
+
+
+def test_hostile_partner_links_run_no_script(hostile_server, browser_page) -> None:
+    page, requested = browser_page
+    seen = watch(page)
+    url = f"{hostile_server.url}/id/goal/{HOSTILE_GOAL}"
+    page.goto(url)
+    assert "Partner links" in page.locator("h2").all_inner_texts()
+    protocols = page.eval_on_selector_all("a[href]", "links => links.map((a) => a.protocol)")
+    assert protocols and set(protocols) <= {"http:", "https:"}
+    for iri, label in HOSTILE.items():
+        assert page.get_by_text(iri, exact=True).count() >= 1  # the IRI is shown, as text
+        shown = page.get_by_text(label, exact=True)
+        assert shown.count() >= 1
+        for n in range(shown.count()):
+            shown.nth(n).click()  # text, not a link: nothing happens
+    page.wait_for_timeout(300)
+    assert page.url == url
+    assert seen.dialogs == [] and seen.violations() == []
+    shoot(page, "hostile-partner-links")
+    # The policy is the second line: a script or a javascript: link that got into the page would not run either.
+    page.evaluate(
+        """() => {
+      const script = document.createElement("script");
+      script.textContent = "window.__ran = true; alert(document.domain)";
+      document.body.append(script);
+      const link = Object.assign(document.createElement("a"), {id: "injected", textContent: "injected"});
+      link.href = "javascript:window.__ran = true; alert(document.domain)";
+      document.body.append(link);
+    }"""
+    )
+    page.click("#injected")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__ran === undefined")
+    assert seen.dialogs == [] and page.url == url
+    blocked = seen.violations()
+    assert blocked and all("script-src" in v for v in blocked)
+    only_loopback(hostile_server, requested)
 
 
 @pytest.mark.skipif(
@@ -102,6 +192,7 @@ def test_home_goal_page_and_back(server, browser_page) -> None:
 )
 def test_query_page_with_yasgui(server, browser_page) -> None:
     page, requested = browser_page
+    seen = watch(page)
     page.goto(server.url + "/")
     page.click("nav >> text=SPARQL query")
     page.wait_for_url("**/query")
@@ -113,11 +204,15 @@ def test_query_page_with_yasgui(server, browser_page) -> None:
     assert table.locator("tbody tr").count() >= 1
     assert table.locator("thead th").count() >= 2
     shoot(page, "query-yasgui")
+    page.click(".yasr .select_response")  # the raw response view (CodeMirror) works under the policy too
+    page.locator(".yasr .CodeMirror").first.wait_for()
     only_loopback(server, requested)
+    assert seen.violations() == [] and seen.dialogs == []
 
 
 def test_query_page_with_the_plain_editor(server, browser_page) -> None:
     page, requested = browser_page
+    seen = watch(page)
     page.goto(server.url + "/query?editor=plain")
     page.select_option("#examples", index=1)
     assert "SELECT" in page.locator("#query").input_value()
@@ -127,3 +222,4 @@ def test_query_page_with_the_plain_editor(server, browser_page) -> None:
     assert page.locator("#out table tr").count() >= 2
     shoot(page, "query-plain")
     only_loopback(server, requested)
+    assert seen.violations() == [] and seen.dialogs == []

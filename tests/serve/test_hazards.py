@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from idais_kg.serve.guard import QueryRefused, check, tokens
+from idais_kg.serve.guard import QueryRefused, check
+from idais_kg.serve.lexer import tokens
 from idais_kg.serve.workers import DeadlineExceeded, Job, WorkerDied, WorkerPool
 
 NORMAL = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }"
@@ -131,7 +132,7 @@ def test_method_not_allowed(server) -> None:
 
 
 def test_guard_ignores_keywords_inside_strings_iris_variables_and_names() -> None:
-    query = 'SELECT ?service ?load WHERE { ?s ex:insert "SERVICE DROP" ; <http://e/delete> ?load } # CLEAR'
+    query = 'PREFIX ex: <http://e/> SELECT ?service ?load WHERE { ?s ex:insert "SERVICE DROP" ; <http://e/delete> ?load } # CLEAR'
     assert check(query, HOSTED, 10_000, 10).form == "SELECT"
     assert [t.kind for t in tokens("'''a ' b''' <x> ?v _:b p:l")] == [
         "string",
@@ -152,15 +153,19 @@ def pool_nquads(kg) -> bytes:
 
 
 def test_pool_replaces_a_crashed_worker(pool_nquads) -> None:
-    """Bypass the guard: a query that kills pyoxigraph's process costs one worker, not the server."""
+    """A worker that dies mid-query (here: killed from outside) costs one worker, not the server."""
     import asyncio
+    import os
+    import signal
 
     async def scenario() -> tuple[str, bytes]:
         pool = WorkerPool(pool_nquads, size=1, deadline=5, queue_wait=10)
         await pool.start()
         try:
+            worker = pool.workers[0]
+            asyncio.get_running_loop().call_later(0.3, os.kill, worker.pid, signal.SIGSEGV)
             try:
-                await pool.run(Job(NESTED, "application/sparql-results+json", 10))
+                await pool.run(Job(CARTESIAN, "application/sparql-results+json", 10))
                 outcome = "answered"
             except WorkerDied:
                 outcome = "died"
@@ -174,3 +179,25 @@ def test_pool_replaces_a_crashed_worker(pool_nquads) -> None:
     outcome, body = asyncio.run(scenario())
     assert outcome == "died"
     assert json.loads(body)["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        NESTED,  # past the guard's depth limit, but no longer a crash when it gets through
+        "SELECT (" + "+".join(["1"] * 16_000) + " AS ?x) {}",  # the longest chain 32 KB can hold
+    ],
+)
+def test_deep_queries_do_not_crash_a_worker(pool_nquads, query: str) -> None:
+    """The engine recurses per nesting level and per operator; the worker's job thread has the stack for it."""
+    import asyncio
+
+    async def scenario() -> bytes:
+        pool = WorkerPool(pool_nquads, size=1, deadline=20, queue_wait=10)
+        await pool.start()
+        try:
+            return (await pool.run(Job(query, "application/sparql-results+json", 10))).body
+        finally:
+            await pool.close()
+
+    assert json.loads(asyncio.run(scenario()))["results"]["bindings"] is not None

@@ -1,9 +1,11 @@
 """A bounded load test with a fault phase, against a server of its own on loopback (about 30 s in all).
 
 Clients ask for saved queries, pages, resources and ad-hoc queries for the whole run; in the middle third, fault
-clients add queries that a worker cannot finish (cartesian products, killed at the deadline) and answers cut at the
-row cap. Outside the fault requests nothing may fail with a 5xx; the fault requests get 503 (never 500); and at
-the end the server is the same process, its workers were replaced, and the dataset answers with the same hash.
+clients add queries that a worker cannot finish (cartesian products, killed at the deadline), answers cut at the
+row cap, guard bypasses aimed at a loopback listener and a memory bomb. Outside the fault requests nothing may fail
+with a 5xx; the fault requests get 503, 429 (the kill limit) or 400 (the bypasses), never 500; the listener sees
+no connection; and at the end the server is the same process, its workers were replaced, and the dataset answers
+with the same hash.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ DEADLINE = 1.5
 GOAL = "goal:post-deployment-monitoring"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } # %d"
 WIDE = "SELECT * WHERE { ?s ?p ?o } # %d"  # more rows than the cap: cut, and said so
+BOMB = (
+    "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a # %d"  # ~1 GiB/s: stopped by the worker memory bound
+)
 # Every quad as one line (blank nodes as _:), sorted, hashed: equal before and after means the store did not
 # change.
 DATASET_HASH = """SELECT (SHA256(GROUP_CONCAT(?line; separator="\\n")) AS ?hash) (COUNT(*) AS ?quads) WHERE {
@@ -38,12 +43,22 @@ DATASET_HASH = """SELECT (SHA256(GROUP_CONCAT(?line; separator="\\n")) AS ?hash)
 }"""
 
 Request = tuple[str, str, bytes | None, dict[str, str]]
+FAULT_KINDS = ("cartesian", "wide", "bypass", "bomb")
 JSON_RESULTS = {"Accept": "application/sparql-results+json", "Content-Type": "application/sparql-query"}
 
 
 @pytest.fixture(scope="module")
+def listener() -> Iterator[Any]:
+    from test_guard_corpus import Listener
+
+    listening = Listener()
+    yield listening
+    listening.sock.close()
+
+
+@pytest.fixture(scope="module")
 def load_server(tmp_path_factory: pytest.TempPathFactory, start_server) -> Iterator[Any]:
-    options = ["--workers", "3", "--deadline", str(DEADLINE), "--row-cap", "500"]
+    options = ["--workers", "3", "--deadline", str(DEADLINE), "--row-cap", "500", "--worker-memory", "256M"]
     with start_server(tmp_path_factory.mktemp("load-server"), *options) as running:
         yield running
 
@@ -78,18 +93,49 @@ def normal_requests() -> Callable[[int], Request]:
     return lambda n: mix[n % len(mix)](n)
 
 
-def fault_requests() -> Callable[[int], Request]:
-    return lambda n: ("POST", "/sparql", ((CARTESIAN if n % 2 == 0 else WIDE) % n).encode(), JSON_RESULTS)
+def fault_requests(port: int) -> Callable[[int], Request]:
+    """Queries a worker cannot finish, answers cut at the row cap, guard bypasses aimed at a loopback listener,
+    and a memory bomb; each labelled with its kind in a header the server ignores."""
+    faults = [
+        ("cartesian", CARTESIAN),
+        ("wide", WIDE),
+        ("bypass", f"SELECT ?s WHERE {{ #\rSERVICE <http://127.0.0.1:{port}/x> {{ ?s ?p ?o }} }} # {{n}}"),
+        (
+            "bypass",
+            f"PREFIX ex: <http://127.0.0.1:{port}/> SELECT * {{ SERVICEex:x {{ ?s ?p ?o }} }} # {{n}}",
+        ),
+        ("bypass", "SELECT ?s FROM <file:///etc/passwd> WHERE { BIND(<x:\\u0041#> AS ?x) ?s ?p ?o } # {n}"),
+        ("bomb", BOMB),
+    ]
+
+    def make(n: int) -> Request:
+        kind, query = faults[n % len(faults)]
+        return (
+            "POST",
+            "/sparql",
+            query.replace("{n}", str(n)).replace("%d", str(n)).encode(),
+            {
+                **JSON_RESULTS,
+                "X-Fault": kind,
+            },
+        )
+
+    return make
 
 
 def client(
-    url: str, make: Callable[[int], Request], start: float, stop: float, counter: Iterator[int]
+    url: str,
+    make: Callable[[int], Request],
+    start: float,
+    stop: float,
+    counter: Iterator[int],
+    source: str = "127.0.0.1",
 ) -> Counter[tuple[str, int]]:
     """Send requests from ``start`` to ``stop`` (monotonic seconds) on one keep-alive connection."""
     parts = urlsplit(url)
     seen: Counter[tuple[str, int]] = Counter()
     time.sleep(max(0.0, start - time.monotonic()))
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30, source_address=(source, 0))
     try:
         while time.monotonic() < stop:
             method, path, body, headers = make(next(counter))
@@ -100,15 +146,11 @@ def client(
             except OSError:
                 seen[(path.split("?")[0], -1)] += 1
                 conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                conn = http.client.HTTPConnection(
+                    parts.hostname, parts.port, timeout=30, source_address=(source, 0)
+                )
                 continue
-            kind = (
-                "cartesian"
-                if body and b"?j ?k ?l" in body
-                else "wide"
-                if body and b"?s ?p ?o }" in body
-                else path
-            )
+            kind = headers.get("X-Fault", path)
             seen[(kind.split("?")[0], resp.status)] += 1
             if kind == "wide" and resp.status == 200:
                 assert resp.getheader("X-Row-Cap"), "a cut answer says so"
@@ -118,7 +160,7 @@ def client(
     return seen
 
 
-def test_load_with_faults(load_server: Any, tmp_path: Path) -> None:
+def test_load_with_faults(load_server: Any, listener: Any, tmp_path: Path) -> None:
     before = dataset_hash(load_server)
     health = json.loads(load_server.get("/healthz")[2])
     pid = load_server.process.pid
@@ -129,13 +171,16 @@ def test_load_with_faults(load_server: Any, tmp_path: Path) -> None:
     results: list[Counter[tuple[str, int]]] = []
     lock = threading.Lock()
 
-    def run(make: Callable[[int], Request], start: float, stop: float) -> None:
-        seen = client(load_server.url, make, start, stop, counter)
+    def run(make: Callable[[int], Request], start: float, stop: float, source: str = "127.0.0.1") -> None:
+        seen = client(load_server.url, make, start, stop, counter, source)
         with lock:
             results.append(seen)
 
     threads = [threading.Thread(target=run, args=(normal_requests(), began, end)) for _ in range(CLIENTS)]
-    threads += [threading.Thread(target=run, args=(fault_requests(), fault_from, fault_to)) for _ in range(2)]
+    faulty = fault_requests(listener.port)
+    threads += [
+        threading.Thread(target=run, args=(faulty, fault_from, fault_to, "127.0.0.2")) for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -143,16 +188,23 @@ def test_load_with_faults(load_server: Any, tmp_path: Path) -> None:
     assert not any(t.is_alive() for t in threads), "the load did not stop by itself"
     normal: Counter[int] = Counter()
     faults: Counter[int] = Counter()
+    by_kind: Counter[tuple[str, int]] = Counter()
     for seen in results:
         for (kind, status), count in seen.items():
-            (faults if kind in ("cartesian", "wide") else normal)[status] += count
+            (faults if kind in FAULT_KINDS else normal)[status] += count
+            if kind in FAULT_KINDS:
+                by_kind[(kind, status)] += count
     (tmp_path / "load.json").write_text(json.dumps({"normal": normal, "faults": faults}))
+    assert {s for (k, s) in by_kind if k == "bypass"} == {400}, by_kind  # refused, never evaluated
+    assert {s for (k, s) in by_kind if k == "bomb"} <= {503, 429} and by_kind[("bomb", 503)] >= 1, by_kind
+    assert listener.hits == 0
     assert sum(normal.values()) > 200, normal
     assert {s for s in normal if s >= 500 or s < 0} == set(), f"normal requests failed: {normal}"
     assert set(normal) <= {200}, normal
     assert faults[503] >= 2, faults  # cartesian queries, stopped at the deadline
     assert faults[200] >= 1, faults  # wide queries, cut at the row cap
-    assert {s for s in faults if s not in (200, 503)} == set(), faults
+    # 400: the bypasses; 429: the kill limit, once a client has had too many workers killed
+    assert {s for s in faults if s not in (200, 400, 429, 503)} == set(), faults
     assert load_server.process.poll() is None and load_server.process.pid == pid
     after_health = json.loads(load_server.get("/healthz")[2])
     assert after_health["build"] == health["build"]

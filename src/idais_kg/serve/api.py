@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import quote, unquote_to_bytes
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from idais_kg import __version__
-from idais_kg.errors import IdaisError, InputError, UnknownQueryError
+from idais_kg.errors import IdaisError, InputError, ParameterError, UnknownQueryError
 from idais_kg.queries import Param, SavedQuery
 from idais_kg.serve.cache import Cached
 from idais_kg.serve.negotiation import CSV, HTML, JSON, choose
@@ -71,13 +71,8 @@ async def run_query(request: Request) -> Response:
         return error(request, 404, str(exc))
     if saved.kind != "question":
         return error(request, 404, f"{name!r} is not a published question")
-    pairs = parse_qsl(request.url.query, keep_blank_values=True)
-    params: dict[str, str] = {}
-    for key, value in pairs:
-        if key in params:
-            return error(request, 400, f"query {name!r}, parameter {key!r}: given more than once")
-        params[key] = value
     try:
+        params = query_params(name, request.scope.get("query_string", b""))
         saved.bind(params)  # check before the cache: a bad parameter is never cached or evaluated
     except InputError as exc:
         return error(request, 400, str(exc))
@@ -101,6 +96,40 @@ async def run_query(request: Request) -> Response:
         return Cached(result.to_json().encode("utf-8"), media)
 
     return await cached(request, key, produce)
+
+
+def query_params(name: str, query: bytes) -> dict[str, str]:
+    """The parameters of a raw query string, each given once and decoded as UTF-8 strictly: bytes that are not
+    UTF-8 are a ParameterError naming the parameter, never a U+FFFD that would stand in for them.
+
+    >>> query_params("q", b"goal=goal%3Ax&n=1+2&t=%E5%AE%89")
+    {'goal': 'goal:x', 'n': '1 2', 't': '安'}
+    >>> query_params("q", b"goal=%FF")
+    Traceback (most recent call last):
+    ...
+    idais_kg.errors.ParameterError: query 'q', parameter 'goal': not UTF-8 once percent-decoded: '%FF'
+    """
+    params: dict[str, str] = {}
+    for pair in query.split(b"&"):  # (parse_qsl decodes with errors="replace": the U+FFFD this refuses)
+        if not pair:
+            continue
+        raw_key, _, raw_value = (unquote_to_bytes(part.replace(b"+", b" ")) for part in pair.partition(b"="))
+        key = _utf8(name, raw_key, raw_key)
+        value = _utf8(name, raw_key, raw_value)
+        if key in params:
+            raise ParameterError(name, key, "given more than once")
+        params[key] = value
+    return params
+
+
+def _utf8(name: str, raw_key: bytes, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        key = raw_key.decode("utf-8", "backslashreplace")
+        raise ParameterError(
+            name, key, f"not UTF-8 once percent-decoded: {quote(raw, safe=':/')!r}"
+        ) from None
 
 
 def parameter(param: Param) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from idais_kg.serve.front import FrontCache, ReplayStore
 from idais_kg.serve.linked_data import Describer, Dumps
 from idais_kg.serve.negotiation import HTML
 from idais_kg.serve.pages import STATIC, Pages
-from idais_kg.serve.responses import cached, error, service_of
+from idais_kg.serve.responses import PAGE_POLICY, SecurityHeaders, cached, error, service_of
 from idais_kg.serve.settings import Settings
 from idais_kg.serve.workers import WorkerPool
 
@@ -62,7 +62,7 @@ class Service:
             hosted_graphs=set(kg.store.graphs()),
             describer=describer,
             pages=Pages(kg, describer, settings),
-            pool=WorkerPool(nquads, settings.workers, settings.deadline, settings.queue_wait),
+            pool=WorkerPool.from_settings(nquads, settings),
             cache=ResponseCache(settings.cache_entries, settings.cache_bytes),
             front=ReplayStore(settings.cache_entries, settings.cache_bytes),
             dumps=Dumps(settings.dumps_dir or kg.layout.build_dir / "dumps", kg.layout.root),
@@ -93,6 +93,13 @@ async def query_page(request: Request) -> Response:
 async def health(request: Request) -> Response:
     service = service_of(request)
     return JSONResponse({"status": "ok", "build": service.build, **service.pool.stats()})
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A defect of ours: a plain 500 that says nothing of it (the log has the traceback), with the headers that
+    every response carries (Starlette answers it outside the middleware that would add them)."""
+    headers = {"Content-Security-Policy": PAGE_POLICY, "X-Content-Type-Options": "nosniff"}
+    return Response("500 Internal Server Error\n", 500, media_type="text/plain", headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -133,6 +140,7 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlett
     if STATIC.is_dir():
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
     middleware = [
+        Middleware(SecurityHeaders),  # outermost: on every response, the front cache's replays included
         Middleware(FrontCache, store=service.front),  # outside CORS: it replays the CORS headers too
         Middleware(
             CORSMiddleware,
@@ -147,7 +155,7 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlett
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
     )
     app.state.service = service
     return app

@@ -5,14 +5,21 @@ payload. The server sends the dataset (N-Quads) once, then one job at a time as 
 once, then one answer per job: a status byte (``o`` complete, ``t`` truncated at the row cap, ``e`` a message for
 the user) followed by the body the client will receive, already serialised by the engine. Nothing is pickled: the
 server never unpickles what a process that ran untrusted queries sent it.
+
+Before it reads anything, the worker denies itself the network (see ``sandbox``); once the dataset is loaded it
+bounds its own memory. A worker that cannot be sandboxed answers its dataset with ``e`` and a reason instead of
+``ready``; one whose query ran into a Python MemoryError answers ``m`` and exits (Rust's allocator aborts the
+process by itself).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import struct
 import sys
+import threading
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import IO, Any
@@ -21,11 +28,14 @@ import pyoxigraph as ox
 
 from idais_kg.errors import QueryError
 from idais_kg.results import term_json
+from idais_kg.serve.sandbox import SandboxUnavailable, bound_memory, deny_network
 from idais_kg.store import Store
 
 HEADER = struct.Struct(">I")
+JOB_STACK = 256 * 1024 * 1024
 READY = b"ready"
 OK, TRUNCATED, ERROR = b"o", b"t", b"e"
+MEMORY = b"m"  # the whole answer when a query needed more memory than the worker's bound
 # The fewest bytes one row (or triple) can take in each format: a complete answer shorter than
 # MIN_ROW_BYTES * row_cap therefore holds at most row_cap rows, and the engine's own bytes can be sent as they are.
 MIN_ROW_BYTES = {ox.QueryResultsFormat.JSON: 2, ox.QueryResultsFormat.XML: 17}
@@ -42,6 +52,7 @@ class Job:
     default_graph: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     query_dataset: bool = False
+    base_iri: str | None = None  # the service's base IRI, against which relative IRIs resolve
 
     def encode(self) -> bytes:
         fields = {f.name: getattr(self, f.name) for f in dataclass_fields(self)}
@@ -126,6 +137,7 @@ def evaluate(store: Store, job: Job) -> Answer:
             default_graph=list(job.default_graph) if job.default_graph is not None else None,
             named_graphs=list(job.named_graphs) if job.named_graphs is not None else None,
             query_dataset=job.query_dataset,
+            base_iri=job.base_iri,
         )
 
     try:
@@ -208,22 +220,57 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def worker_main() -> None:
+def worker_arguments(argv: list[str]) -> argparse.Namespace:
+    """What the server tells a worker on its command line: its memory bound, and whether to sandbox it."""
+    parser = argparse.ArgumentParser(prog="idais-kg query worker")
+    parser.add_argument(
+        "--memory", type=int, required=True, help="bytes a query may add to the loaded dataset"
+    )
+    parser.add_argument("--no-sandbox", dest="sandbox", action="store_false")
+    return parser.parse_args(argv)
+
+
+def worker_main(argv: list[str] | None = None) -> None:
     """The body of a worker process: read the dataset once from stdin, then answer jobs until stdin closes.
 
     Anything printed goes to stderr, so that it cannot corrupt the channel on stdout.
     """
+    options = worker_arguments(sys.argv[1:] if argv is None else argv)
+    # The engine recurses once per operator of an expression (``1+1+…``: 16,000 levels fit in 32 KB of query)
+    # and overflows the 8 MiB main-thread stack at about 6,000, killing the process. Jobs run on a thread with
+    # a stack large enough for the longest query the guard lets through; it is only reserved, not used.
+    threading.stack_size(JOB_STACK)
+    runner = threading.Thread(target=serve_jobs, args=(options,), name="jobs")
+    runner.start()
+    runner.join()
+
+
+def serve_jobs(options: argparse.Namespace) -> None:
+    """The worker's loop, on the big-stack thread: sandbox, dataset, memory bound, then one job at a time."""
     if hasattr(os, "sched_setscheduler"):  # Linux: a woken worker does not preempt the server that woke it
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     inbox = os.fdopen(os.dup(0), "rb")
     outbox = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    if options.sandbox:
+        try:
+            deny_network()
+        except SandboxUnavailable as exc:
+            write_all(outbox, frame(ERROR + str(exc).encode("utf-8")))
+            return
     data = read_frame(inbox)
     if data is None:
         return
     store = Store()
     store.load_nquads(data)
+    del data
+    bound_memory(options.memory)
     write_all(outbox, frame(READY))
     while (payload := read_frame(inbox)) is not None:
-        write_all(outbox, frame(evaluate(store, Job.decode(payload)).encode()))
+        try:
+            answer = evaluate(store, Job.decode(payload)).encode()
+        except MemoryError:
+            write_all(outbox, frame(MEMORY))
+            return
+        write_all(outbox, frame(answer))

@@ -5,7 +5,8 @@ The dataset does not change while the server runs, so a response that a route pr
 that can change it: ``Accept`` (negotiation), ``Host`` (the service description names its endpoint) and whether
 there is an ``Origin`` (CORS headers). This layer keys on exactly those and replays the status, headers and body
 the app sent, so a page, a resource or a saved query costs a dictionary lookup the second time. A conditional
-request (``If-None-Match``) goes through to the app, which answers 304 from its own cache.
+request (``If-None-Match``) goes through to the app, which answers 304 from its own cache. The security headers
+are added outside this layer (``responses.SecurityHeaders``), so a replay carries them as a first answer does.
 """
 
 from __future__ import annotations

@@ -1,57 +1,43 @@
-"""Query safety: what an ad-hoc query may ask, checked on its text before the engine ever sees it.
+"""Query safety: what an ad-hoc query may ask, decided on the very text the engine will evaluate.
 
-pyoxigraph evaluates ``SERVICE`` (outbound HTTP) with no switch to turn it off, and crashes the whole process on
-deeply nested groups, so these checks run on a light tokenisation of the query, never on a parse by the engine.
-The tokeniser knows strings, IRIs, comments, variables and prefixed names, so a keyword inside any of them (a
-literal ``"SERVICE"``, a variable ``?load``, ``ex:insert``) is not mistaken for the keyword.
+pyoxigraph evaluates ``SERVICE`` (outbound HTTP) with no switch to turn it off, and crashes its process on deeply
+nested groups, so a query is checked before the engine sees it. The check is made on the query's canonical text
+(see ``lexer``), and that canonical text, not what the client sent, is what the worker evaluates: whatever the
+guard did not see, the engine is never given.
+
+The engine's parser has no word boundaries, so a word token is inspected for the forbidden keywords as a
+substring (``SERVICESILENT``, ``FROMNAMED``), not as a whole; every other token (variables, IRIs, strings, numbers,
+blank nodes) is one the engine cannot read as a keyword. The operating-system sandbox of the query workers is the
+second line, for the day this one is wrong.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+
+from idais_kg.serve.lexer import Canonical, LexError, canonical, position, resolve
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH", "USING"}
 )
 OPENERS, CLOSERS = "{([", "})]"
-
-TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-      |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][\w\u00b7]+)
-  | (?P<bnode>_:[\w.\-]+)
-  | (?P<pname>(?:[^\W\d_][\w.\-]*)?:(?:[\w.:%\-]|\\.)*)
-  | (?P<word>[^\W\d][\w]*)
-  | (?P<bracket>[{}()\[\]])
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+ENGINE_POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
 class QueryRefused(ValueError):
     """A query the endpoint will not evaluate; the message says why and where (line:column)."""
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    offset: int
-
-
 @dataclass
 class Checked:
-    """What the guard learnt about an accepted query."""
+    """An accepted query: its form, the text to evaluate, and the graphs its dataset clauses name."""
 
     form: str
+    text: str = ""
+    original: str = ""
+    canonical: Canonical | None = None
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
 
@@ -59,38 +45,35 @@ class Checked:
     def has_dataset(self) -> bool:
         return bool(self.from_graphs or self.from_named)
 
+    def engine_message(self, message: str) -> str:
+        """An engine error about the canonical text, its position turned back into the client's line:column.
 
-def tokens(text: str) -> list[Token]:
-    """The significant tokens of a SPARQL text (no spaces or comments).
-
-    >>> [t.text for t in tokens('SELECT ?service { ?s ex:load "SERVICE" } # DROP')]
-    ['SELECT', '?service', '{', '?s', 'ex:load', '"SERVICE"', '}']
-    """
-    out = []
-    for match in TOKEN.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            out.append(Token(kind, match.group(), match.start()))
-    return out
-
-
-def position(text: str, offset: int) -> str:
-    """``line:column`` (both from 1) of a character offset.
-
-    >>> position("ASK {\\n  }", 8)
-    '2:3'
-    """
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return f"{line}:{column}"
+        >>> c = check("SELECT ?s\\nWHERE { ?s ?p ?o . ? }", {""}, 1000, 10)
+        >>> c.engine_message("error at 1:30: expected a variable")
+        'error at 2:20: expected a variable'
+        """
+        match = ENGINE_POSITION.search(message)
+        if match is None or self.canonical is None or match.group(1) != "1":
+            return message
+        column = int(match.group(2)) - 1
+        starts = self.canonical.starts
+        index = max((i for i, start in enumerate(starts) if start <= column), default=0)
+        if not starts:
+            return message
+        where = position(self.original, self.canonical.tokens[index].offset)
+        return message[: match.start()] + f"error at {where}" + message[match.end() :]
 
 
-def check(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int) -> Checked:
+def check(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int, base: str = "") -> Checked:
     """Accept a read-only query over our own graphs, or raise QueryRefused saying why and where."""
-    size = len(text.encode("utf-8"))
+    size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryRefused(f"query too long: {size} bytes (the limit is {max_bytes})")
-    toks = tokens(text)
+    try:
+        canon = canonical(text, base)
+    except LexError as exc:
+        raise QueryRefused(f"error at {position(text, exc.offset)}: {exc}") from None
+    toks = canon.tokens
     depth = 0
     for tok in toks:
         if tok.kind != "bracket":
@@ -104,54 +87,58 @@ def check(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int) ->
                 )
         else:
             depth -= 1
-    form = ""
-    prefixes: dict[str, str] = {}
-    base = ""
-    checked = Checked(form="")
+    checked = Checked(form=query_form(canon, text), text=canon.text, original=text, canonical=canon)
     for i, tok in enumerate(toks):
         if tok.kind != "word":
             continue
         word = tok.text.upper()
+        if not ("SERVICE" in word or "FROM" in word or word in UPDATE_WORDS):
+            continue
         where = position(text, tok.offset)
-        if word == "SERVICE":
+        if "SERVICE" in word:
             raise QueryRefused(
                 f"error at {where}: SERVICE is not allowed: this endpoint makes no outbound requests"
             )
         if word in UPDATE_WORDS:
             raise QueryRefused(f"error at {where}: {word} is an update: this endpoint is read-only")
-        if word in FORMS and not form:
-            form = word
-        elif word == "PREFIX" and i + 2 < len(toks) and toks[i + 1].kind == "pname":
-            prefixes[toks[i + 1].text[:-1]] = toks[i + 2].text[1:-1]
-        elif word == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
-            base = toks[i + 1].text[1:-1]
-        elif word == "FROM":
+        if "FROM" in word:
+            if word != "FROM":
+                raise QueryRefused(f"error at {where}: write FROM apart from the words around it")
             named = i + 1 < len(toks) and toks[i + 1].text.upper() == "NAMED"
-            target = (
-                toks[i + 2] if named and i + 2 < len(toks) else toks[i + 1] if i + 1 < len(toks) else None
-            )
-            iri = resolve(target, prefixes, base) if target else None
+            target = i + 2 if named else i + 1
+            iri = graph_name(canon, target, base)
             if iri is None or iri not in hosted_graphs:
-                shown = target.text if target else "nothing"
+                shown = toks[target].text if target < len(toks) else "nothing"
                 raise QueryRefused(
                     f"error at {where}: FROM {shown}: this endpoint only serves its own graphs"
                 )
             (checked.from_named if named else checked.from_graphs).append(iri)
-    if not form:
-        raise QueryRefused("not a query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    checked.form = form
     return checked
 
 
-def resolve(tok: Token, prefixes: dict[str, str], base: str) -> str | None:
-    """The absolute IRI a FROM clause names (an IRI reference or a prefixed name), if it can be known."""
-    if tok.kind == "iri":
-        iri = tok.text[1:-1]
-        return urljoin(base, iri) if base and ":" not in iri else iri
-    if tok.kind == "pname":
-        prefix, _, local = tok.text.partition(":")
-        return prefixes[prefix] + local if prefix in prefixes else None
-    return None
+def query_form(canon: Canonical, text: str) -> str:
+    """The form of the query: the first word after the prologue, which must be exactly a form's keyword."""
+    toks = canon.tokens
+    i = 0
+    while i + 1 < len(toks) and toks[i].kind == "word" and toks[i].text.upper() == "BASE":
+        i += 2
+    if i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in FORMS:
+        return toks[i].text.upper()
+    where = f"error at {position(text, toks[i].offset)}: " if i < len(toks) else ""
+    raise QueryRefused(f"{where}not a query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def graph_name(canon: Canonical, index: int, base: str) -> str | None:
+    """The absolute IRI that the token at ``index`` names (resolved against the service base and every
+    ``BASE`` declared before it, as the engine resolves it), or None if that token is no IRI."""
+    iri = canon.iris[index] if index < len(canon.tokens) else None
+    if iri is None:
+        return None
+    toks = canon.tokens
+    for i in range(index - 1):
+        if toks[i].kind == "word" and toks[i].text.upper() == "BASE" and canon.iris[i + 1] is not None:
+            base = resolve(base, canon.iris[i + 1] or "")
+    return resolve(base, iri)
 
 
 def check_graph_params(names: list[str], hosted_graphs: set[str]) -> None:

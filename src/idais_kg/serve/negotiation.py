@@ -93,21 +93,27 @@ def choose(header: str | None, offered: list[str]) -> str | None:
     'text/html'
     >>> choose("image/png", ["text/turtle"]) is None
     True
+    >>> choose("application/*", RDF_OFFER), choose("text/*", RESULTS_OFFER)
+    ('application/ld+json', 'text/csv')
+    >>> choose("application/sparql-results+json;q=0, */*", RESULTS_OFFER)
+    'application/sparql-results+xml'
     """
     ranges = parse_accept(header)
     best: tuple[float, int, int, int] | None = None
     chosen = None
     for rank, media in enumerate(offered):
-        names = [media] + [alias for alias, target in ALIASES.items() if target == media]
-        for name in names:
-            fits = [(r.matches(name), r) for r in ranges]
-            fits = [(spec, r) for spec, r in fits if spec]
-            if not fits:
-                continue
-            spec, r = max(fits, key=lambda f: (f[0], -f[1].order))
-            if r.q <= 0:
-                continue
-            key = (r.q, spec if spec == 3 else 0, -r.order if spec == 3 else 0, -rank)
-            if best is None or key > best:
-                best, chosen = key, media
+        # The most specific range decides (RFC 9110 §12.5.1); an alias counts only where a range names it
+        # exactly, so that text/* does not pick XML through text/xml, nor */* undo a q=0 through an alias.
+        aliases = [alias for alias, target in ALIASES.items() if target == media]
+        fits = [(r.matches(media), r) for r in ranges]
+        fits += [(3, r) for r in ranges for alias in aliases if r.matches(alias) == 3]
+        fits = [(spec, r) for spec, r in fits if spec]
+        if not fits:
+            continue
+        spec, r = max(fits, key=lambda f: (f[0], -f[1].order))
+        if r.q <= 0:
+            continue
+        key = (r.q, spec if spec == 3 else 0, -r.order if spec == 3 else 0, -rank)
+        if best is None or key > best:
+            best, chosen = key, media
     return chosen

@@ -1,12 +1,16 @@
 """HTML pages: the home page, one page per resource, the ontology's documentation, the query and API pages.
 
-Pages are Jinja2 templates (``templates/``) with autoescaping on, so every literal of the dataset is escaped.
+Pages are Jinja2 templates (``templates/``) with autoescaping on, so every literal of the dataset is escaped, and
+every IRI becomes a link only through ``safe_href`` (the ``link`` macro of ``links.html``): a partner's IRI of a
+scheme we do not vouch for is shown as text. Their script and style are files under ``static/``, as the
+Content-Security-Policy (``responses.py``) allows no inline script or style.
 The pages' own questions to the graph are files in ``sparql/``, run with bound parameters, never spliced.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,22 +63,39 @@ ONTOLOGY_TERMS = page_query("ontology-terms")
 
 @dataclass
 class View:
-    """A term as a page shows it: text, link, label, language."""
+    """A term as a page shows it: text (an IRI's own text, which the templates link through ``safe_href``), label,
+    language."""
 
     text: str
     kind: str
-    href: str | None = None
     label: str | None = None
     lang: str | None = None
     datatype: str | None = None
     props: list[tuple[View, list[View]]] = field(default_factory=list)
 
 
-def href(iri: str) -> str:
-    """The link for an IRI: our resources and ontology terms locally, anything else as it is.
+LINKED_SCHEMES = frozenset({"http", "https"})
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+EDGES = "".join(map(chr, range(0x21)))  # C0 controls and space: a browser strips them at both ends of an href
+INSIDE = str.maketrans("", "", "\t\n\r")  # and removes tabs and newlines anywhere in it
 
-    >>> href("https://w3id.org/idais-kg/id/goal/x"), href("https://w3id.org/idais-kg/ontology#Goal")
+
+def safe_href(iri: str) -> str | None:
+    """Where a page may link an IRI to, or None: then the page shows the IRI as text, never as a link.
+
+    Our resources and ontology terms link to their local paths. Any other IRI links only if its scheme is http or
+    https as a browser reads the href (ends stripped of spaces and control characters, tabs and newlines removed,
+    case ignored): a partner's ``javascript:``, ``data:`` or ``vbscript:`` IRI would run script on our origin.
+    A path of our own (one ``/``, not ``//host``) is kept; anything else, a relative reference included, is no link.
+
+    >>> safe_href("https://w3id.org/idais-kg/id/goal/x"), safe_href("https://w3id.org/idais-kg/ontology#Goal")
     ('/id/goal/x', '/ontology#Goal')
+    >>> safe_href("HTTPS://example.org/a?b#c"), safe_href("/id/goal/x")
+    ('HTTPS://example.org/a?b#c', '/id/goal/x')
+    >>> [safe_href(s) for s in ("javascript:alert(1)//", "JaVaScRiPt:x", " \\tjava\\nscript:x", "data:,x", "VBScript:x")]
+    [None, None, None, None, None]
+    >>> [safe_href(s) for s in ("//evil.example/", "/\\\\evil.example/", "mailto:a@b.example", "evil.example/x", "")]
+    [None, None, None, None, None]
     """
     if iri.startswith(KG):
         return "/id/" + iri[len(KG) :]
@@ -82,7 +103,11 @@ def href(iri: str) -> str:
         return "/ontology#" + iri[len(IDAIS) :]
     if iri == ONTOLOGY_IRI:
         return "/ontology"
-    return iri
+    target = iri.strip(EDGES).translate(INSIDE)
+    if target.startswith("/"):
+        return target if target[1:2] not in ("/", "\\") else None
+    scheme = SCHEME.match(target)
+    return target if scheme and scheme.group(1).lower() in LINKED_SCHEMES else None
 
 
 def curie(iri: str) -> str:
@@ -110,7 +135,7 @@ class Pages:
         self.describer = describer
         self.settings = settings
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
-        self.env.globals.update(href=href, curie=curie, slug=slug, label=self.label)
+        self.env.globals.update(safe_href=safe_href, curie=curie, slug=slug, label=self.label)
         self.yasgui_built = (STATIC / "vendor" / "yasgui.min.js").exists()
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         for row in self.kg.store.query(LABEL_QUERY):
@@ -128,12 +153,7 @@ class Pages:
 
     def view(self, term: Any) -> View:
         if isinstance(term, ox.NamedNode):
-            return View(
-                term.value,
-                "iri",
-                href(term.value),
-                self.label(term.value) if term.value in self.labels else None,
-            )
+            return View(term.value, "iri", self.label(term.value) if term.value in self.labels else None)
         if isinstance(term, ox.BlankNode):
             return View(term.value, "bnode")
         if isinstance(term, ox.Literal):
@@ -165,7 +185,7 @@ class Pages:
                 if isinstance(obj, ox.BlankNode):
                     view.props = self._props(obj, by_subject)
                 values.append(view)
-            out.append((View(pred, "iri", href(pred), curie(pred)), values))
+            out.append((View(pred, "iri", curie(pred)), values))
         return out
 
     def resource(self, iri: str) -> bytes:
@@ -185,7 +205,7 @@ class Pages:
             if isinstance(s, ox.NamedNode) and s.value != iri
         ]
         incoming = [
-            (self.view(r["s"]), View(r["p"].value, "iri", href(r["p"].value), curie(r["p"].value)))
+            (self.view(r["s"]), View(r["p"].value, "iri", curie(r["p"].value)))
             for r in self._select(INCOMING, o=node)
         ]
         context: dict[str, Any] = {"iri": iri, "types": sorted(types), "props": self._props(node, by_subject)}

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from idais_kg.namespaces import DATASET_IRI, DCTERMS, RDF, SD, W3C_FORMATS
+from idais_kg.namespaces import DATASET_IRI, DCTERMS, RDF, SD, SERVICE_BASE, W3C_FORMATS
 from idais_kg.serve.cache import Cached
 from idais_kg.serve.guard import QueryRefused, check, check_graph_params
 from idais_kg.serve.linked_data import serialise
@@ -38,6 +38,19 @@ class ProtocolError(ValueError):
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         super().__init__(message)
+
+
+def parse_params(text: str) -> dict[str, list[str]]:
+    """The parameters of a query string or form body; percent-escapes must decode to UTF-8 (never to U+FFFD).
+
+    >>> parse_params("query=ASK%20%7B%7D&x=")
+    {'query': ['ASK {}'], 'x': ['']}
+    """
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, "a parameter is not UTF-8 once its %-escapes are decoded") from None
+    return split_params(pairs)
 
 
 def split_params(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -61,7 +74,7 @@ def decode_utf8(body: bytes, content_type: str) -> str:
 
 async def read_request(request: Request) -> tuple[str | None, dict[str, list[str]]]:
     """The query text (None when there is none) and the other protocol parameters of a request."""
-    url_params = split_params(parse_qsl(request.url.query, keep_blank_values=True))
+    url_params = parse_params(request.url.query)
     if request.method in ("GET", "HEAD"):
         params = url_params
         query_values = params.pop("query", None)
@@ -76,7 +89,7 @@ async def read_request(request: Request) -> tuple[str | None, dict[str, list[str
             raise ProtocolError(400, "this endpoint is read-only: SPARQL Update is not accepted")
         if media == FORM:
             text = decode_utf8(body, content_type)
-            params = split_params(parse_qsl(text, keep_blank_values=True))
+            params = parse_params(text)
             if "query" in url_params:
                 raise ProtocolError(400, "the query goes in the request body of a form POST, not in the URL")
             for name, values in url_params.items():
@@ -114,7 +127,7 @@ async def sparql(request: Request) -> Response:
         return await service_description(request)
     hosted = service.hosted_graphs
     try:
-        checked = check(text, hosted, settings.max_query_bytes, settings.max_depth)
+        checked = check(text, hosted, settings.max_query_bytes, settings.max_depth, SERVICE_BASE)
         default_graph = params.get("default-graph-uri")
         named_graphs = params.get("named-graph-uri")
         check_graph_params((default_graph or []) + (named_graphs or []), hosted)
@@ -123,32 +136,35 @@ async def sparql(request: Request) -> Response:
     offered = RESULTS_OFFER if checked.form in ("SELECT", "ASK") else RDF_OFFER
     media = choose(request.headers.get("accept"), offered)
     if media is None:
-        return error(None, 406, f"a {checked.form} query is answered in: {', '.join(offered)}")
+        message = f"a {checked.form} query is answered in: {', '.join(offered)}"
+        return error(None, 406, message, {"Vary": "Accept"})
     protocol_dataset = default_graph is not None or named_graphs is not None
     job = Job(
-        query=text,
+        query=checked.text,  # the guard's canonical text: exactly what it checked, never the client's
         media_type=media,
         row_cap=settings.row_cap,
         default_graph=tuple(default_graph or ()) if protocol_dataset else None,
         named_graphs=tuple(named_graphs or ()) if protocol_dataset else None,
         query_dataset=checked.has_dataset,
+        base_iri=SERVICE_BASE,
     )
     key = "sparql|" + hashlib.sha256(repr(job).encode("utf-8")).hexdigest()
     failure: list[Response] = []
 
     async def produce() -> Cached:
         try:
-            answer = await service.pool.run(job)
-        except PoolError as exc:
-            headers = {"Retry-After": str(settings.retry_after)}
+            answer = await service.pool.run(job, request.client.host if request.client else None)
+        except PoolError as exc:  # 503, or 429 for a client that had too many workers killed (never cached)
+            headers = {"Retry-After": str(exc.retry_after or settings.retry_after)}
             if isinstance(exc, DeadlineExceeded):
                 headers["X-Query-Deadline"] = f"{settings.deadline:g}s exceeded"
             elif isinstance(exc, Overloaded):
                 headers["X-Query-Overloaded"] = "all query workers are busy"
-            failure.append(error(request, 503, str(exc), headers))
+            failure.append(error(request, exc.status, str(exc), headers))
             return Cached(b"", "text/plain", 503)
-        if answer.error is not None:
-            return Cached(f"400 Bad Request: {answer.error}\n".encode(), "text/plain; charset=utf-8", 400)
+        if answer.error is not None:  # in the client's format (HTML, JSON or text), so not cached
+            failure.append(error(request, 400, checked.engine_message(answer.error), {"Vary": "Accept"}))
+            return Cached(b"", "text/plain", 503)
         headers = {"X-Row-Cap": f"{settings.row_cap} reached; result truncated"} if answer.truncated else {}
         return Cached(answer.body, answer.media_type, 200, headers)
 
@@ -162,7 +178,7 @@ async def service_description(request: Request) -> Response:
     if media == HTML:
         return RedirectResponse("/query", status_code=303)
     if media is None:
-        return error(None, 406, "offered: " + ", ".join(RDF_OFFER))
+        return error(None, 406, "offered: " + ", ".join(RDF_OFFER), {"Vary": "Accept"})
     endpoint = str(request.url.replace(query="", fragment=""))
 
     async def produce() -> Cached:

@@ -1,4 +1,5 @@
-"""Responses every route shares: cached answers with the build's ETag, and error bodies in the wanted form.
+"""Responses every route shares: cached answers with the build's ETag, error bodies in the wanted form, and the
+security headers on every response.
 
 Error bodies carry the message meant for the user and nothing else: no stack trace, no file path.
 """
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from idais_kg.serve.cache import Cached, etag_for, matches
 from idais_kg.serve.front import CACHEABLE
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
 
 CACHE_CONTROL = "public, max-age=300"
 REASONS = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable"}
-REASONS |= {413: "Content Too Large", 415: "Unsupported Media Type", 503: "Service Unavailable"}
+REASONS |= {413: "Content Too Large", 415: "Unsupported Media Type", 429: "Too Many Requests"}
+REASONS |= {503: "Service Unavailable"}
 
 
 def service_of(request: Request) -> Service:
@@ -70,3 +73,50 @@ def error(
         body = json.dumps({"status": status, "error": reason, "message": message}, ensure_ascii=False)
         return Response(body, status_code=status, media_type=JSON, headers=headers)
     return Response(f"{status} {reason}: {message}\n", status, media_type="text/plain", headers=headers)
+
+
+# What a page may load, run and send: only this server's own files (``default-src 'self'``, which also holds
+# ``connect-src`` to the same origin), no inline script or style (the templates have none: their script and CSS are
+# files under /static; a ``<script type="application/json">`` data block is never run, so it needs no hash), no
+# plugins, no ``<base>``, forms only to us, no framing by other sites. Sent on every response, not only HTML: a
+# browser applies it to whatever it renders as a document.
+PAGE_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The query page with YASGUI needs one allowance more, inline styles: YASR's column resizer inserts ``<style>``
+# elements and YASQE's error tooltip uses a ``style`` attribute (both from the bundle's own script; its other styles
+# are set through the DOM, which CSP does not govern). Hashes would pin the bundle's exact CSS text (and need
+# 'unsafe-hashes' for the attribute) and break, blocked, on any YASGUI update; a style can move or hide things but
+# not run code, and the page shows nothing of the data but what YASGUI fetches from /sparql. Scripts stay 'self':
+# no 'unsafe-inline', no 'unsafe-eval' (the bundle needs neither), and requests go to this server only.
+EDITOR_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+POLICIES = {"/query": EDITOR_POLICY}
+
+
+class SecurityHeaders:
+    """ASGI middleware, outermost: ``Content-Security-Policy`` and ``X-Content-Type-Options: nosniff`` on every
+    response, replays of the front cache included (they pass through here too), 304s and errors alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        nosniff = (b"x-content-type-options", b"nosniff")
+        self.default = [(b"content-security-policy", PAGE_POLICY.encode()), nosniff]
+        self.by_path = {p: [(b"content-security-policy", v.encode()), nosniff] for p, v in POLICIES.items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self.by_path.get(scope["path"], self.default)
+
+        async def with_headers(message: Message) -> None:
+            if (
+                message["type"] == "http.response.start"
+            ):  # a new message: the front cache keeps the one it saw
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+
+MiB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,38 @@ class Settings:
     cache_entries: int = 1024
     cache_bytes: int = 256 * 1024 * 1024  # per cache (finished responses, and the front cache's replays)
     retry_after: int = 5  # seconds, sent with 503 responses
+    sandbox: bool = True  # deny the query workers the network (seccomp); off only by an explicit --no-sandbox
+    worker_memory: int = (
+        1024 * MiB
+    )  # bytes a query worker may add to what it holds once the dataset is loaded
+    kill_limit: int = 5  # worker kills (deadline, memory, crash) one client may cause per kill_window ...
+    kill_window: float = (
+        60.0  # ... seconds; past that its ad-hoc queries are answered 429 until the oldest ages out
+    )
     dumps_dir: Path | None = None  # default: the project's build/dumps
     store_dir: Path | None = None  # the persistent partner store; default build/store, served when it exists
     access_log: bool = False  # a line per request on stderr (costs about a tenth of the throughput)
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes from ``512M``, ``2G``, ``1.5GiB`` or a plain number of bytes (binary multiples).
+
+    >>> parse_size("512M"), parse_size("2GiB"), parse_size("1048576")
+    (536870912, 2147483648, 1048576)
+    >>> parse_size("lots")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a size: 'lots' (give bytes, or a number with K, M or G)
+    """
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = units.get(cleaned[-1:], 1)
+    try:
+        value = float(cleaned[:-1] if unit > 1 else cleaned) * unit
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"not a size: {text!r} (give bytes, or a number with K, M or G)")
+    if value < 1:
+        raise ValueError(f"not a size: {text!r} (it must be positive)")
+    return int(value)
