@@ -16,7 +16,7 @@ from pathlib import Path
 
 import rdflib
 
-from idais_kg.graph import load
+from idais_kg.dataset.assemble import load
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [str(ROOT / ".venv" / "bin" / "idais-kg")]

@@ -64,7 +64,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import pyoxigraph as ox
 
-    from idais_kg.graph import load
+    from idais_kg.dataset.assemble import load
 
     goals = load(with_description=False).sparql("SELECT ?g WHERE { ?g a idais:Goal } ORDER BY ?g").values("g")
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,13 +77,13 @@ def main() -> None:
         print(f"generated {args.triples} triples ({big.stat().st_size / 1e6:.0f} MB of {args.format})")
         store, other = f"{tmp}/store", f"{tmp}/other-store"
         check = (
-            "from pathlib import Path; from idais_kg.partners import check_and_remember; "
+            "from pathlib import Path; from idais_kg.partners.registry import check_and_remember; "
             f"r = check_and_remember(Path('{big}'), Path('{store}')); print(r.exit_code, r.seconds); {PEAK}"
         )
         c, gib, out = run(check)
         print(f"partner check: {c:.1f} s, peak {gib:.2f} GiB  ({out.splitlines()[0]})")
         add = (
-            "from pathlib import Path; from idais_kg.partners import add; "
+            "from pathlib import Path; from idais_kg.partners.registry import add; "
             f"r = add('bench', Path('{big}'), Path('{{store}}'){{extra}}); print(r.status, r.rechecked); {PEAK}"
         )
         a, gib, out = run(add.format(store=store, extra=""))

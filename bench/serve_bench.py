@@ -157,7 +157,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="idais-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        from idais_kg.graph import load
+        from idais_kg.dataset.assemble import load
 
         kg = load()
         dump = work / "idais-kg.nq"

@@ -3,7 +3,7 @@
 Prints numbers, asserts nothing:
 - ``idais-kg validate`` end to end (a fresh process, wall time), and in-process with the share of each part
   (prepare, SHACL, violation queries, reasoner);
-- SHACL alone on the guide with idais_kg.shacl_validation (and with pySHACL, the reference, under
+- SHACL alone on the guide with idais_kg.validation.shacl.engine (and with pySHACL, the reference, under
   ``--reference``: ~50 s);
 - SHACL alone on a generated guide-like graph of ~100k triples: the guide's data copied as later editions, each
   with its own goals, quotes, assessments, policies, footnotes and citations (IRIs rewritten consistently).
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from idais_kg import shacl_shapes, shacl_validation
-from idais_kg.graph import load
+from idais_kg.dataset.assemble import load
 from idais_kg.namespaces import GRAPH_ONTOLOGY, KG
-from idais_kg.validate import shape_triples, validate
+from idais_kg.validation.shacl import engine as shacl_validation
+from idais_kg.validation.shacl import shapes as shacl_shapes
+from idais_kg.validation.validate import shape_triples, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(ROOT / ".venv" / "bin" / "idais-kg")
@@ -95,7 +96,7 @@ def main() -> None:
     shapes_quads = shape_triples(ROOT / "shapes")
     shapes = shacl_shapes.Shapes(shapes_quads)
     print(
-        f"SHACL alone, guide, idais_kg.shacl_validation (best of 5): {best(lambda: shacl_validation.validate(quads, shapes), 5):.3f} s"
+        f"SHACL alone, guide, idais_kg.validation.shacl.engine (best of 5): {best(lambda: shacl_validation.validate(quads, shapes), 5):.3f} s"
     )
     print(
         f"  parsing the shapes (best of 5): {best(lambda: shacl_shapes.Shapes(shape_triples(ROOT / 'shapes')), 5):.3f} s"

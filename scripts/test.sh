@@ -6,4 +6,5 @@ bash scripts/setup.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
+.venv/bin/python -m idais_kg.devtools.layout
 .venv/bin/pytest -q

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from idais_kg.graph import KnowledgeGraph, load
-from idais_kg.project import Layout
+from idais_kg.dataset.assemble import KnowledgeGraph, load
+from idais_kg.sources.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).parent / "cases"

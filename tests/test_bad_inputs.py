@@ -30,14 +30,15 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from idais_kg import partners, versions
 from idais_kg.cli import main
+from idais_kg.dataset import versioned as versions
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.errors import EmptyInputError, TableError, UnsafeInputError
-from idais_kg.graph import KnowledgeGraph
-from idais_kg.inputs import Limits, parse_untrusted
-from idais_kg.mappings import read_table
 from idais_kg.namespaces import RDF, RDFS
-from idais_kg.partner_check import PartnerFile
+from idais_kg.partners import registry as partners
+from idais_kg.partners.check import PartnerFile
+from idais_kg.sources.tables import read_table
+from idais_kg.sources.untrusted import Limits, parse_untrusted
 
 PARTNER_CASES = Path(__file__).parent / "cases" / "partners"
 INPUT_CASES = Path(__file__).parent / "cases" / "inputs"
@@ -270,7 +271,7 @@ def test_bad_iri_parameter_on_the_command_line(case_id: str, tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from idais_kg.graph import load
+    from idais_kg.dataset.assemble import load
 
     store = tmp_path_factory.mktemp("base") / "store"
     partners.add("lumen", PARTNER_CASES / "clean.ttl", store, kg=load())
@@ -442,7 +443,7 @@ def test_disk_full_during_add(where: str, store: Path, monkeypatch: pytest.Monke
 
         monkeypatch.setattr(versions.os, "replace", replace)
     else:
-        monkeypatch.setattr(partners.bulk, "load_ntriples", no_space)
+        monkeypatch.setattr(partners.loader, "load_ntriples", no_space)
     result = runner.invoke(main, ["partner", "add", "meadow", links, "--store", str(store)])
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [

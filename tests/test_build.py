@@ -9,11 +9,11 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from idais_kg.build import build
+from idais_kg.dataset.assemble import load
+from idais_kg.dataset.dumps import build
 from idais_kg.errors import RdfSyntaxError
-from idais_kg.graph import load
 from idais_kg.namespaces import GRAPH_DESCRIPTION
-from idais_kg.project import Layout
+from idais_kg.sources.layout import Layout
 
 
 @pytest.fixture(scope="module")

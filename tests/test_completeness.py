@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.namespaces import GRAPH_GUIDE, GRAPH_TRANSLATIONS
-from idais_kg.verbatim import location_text, paragraphs
+from idais_kg.sources.verbatim import location_text, paragraphs
 
 FOOTNOTE_LINE = re.compile(r"^([⁰¹²³⁴⁵⁶⁷⁸⁹]+)\s")
 SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")

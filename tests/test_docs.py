@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -1,6 +1,6 @@
 """A second SHACL engine as a cross-check: Apache Jena's SHACL (Debian's libapache-jena-java, which
 scripts/setup.sh installs) must give, on every shape case and on the shipped dataset, the same conformance and the
-same (focus, path, shape, severity) results as pySHACL and idais_kg.shacl_validation.
+same (focus, path, shape, severity) results as pySHACL and idais_kg.validation.shacl.engine.
 
 All validations run in one JVM (tests/jena/ShaclBatch.java, run by Java's single-file source launcher): a JVM
 start costs seconds here. Debian's Jena 4.5 fails at start-up as packaged: its relocated Xerces classes
@@ -24,9 +24,9 @@ from rdflib.namespace import RDF, SH
 from test_shacl_engine import case_quads, engine_shapes, keys
 from test_shapes import CASES, Result, path_key, split_case
 
-from idais_kg import shacl_validation
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.namespaces import GRAPH_ONTOLOGY
+from idais_kg.validation.shacl import engine as shacl_validation
 
 JAVA_DIR = Path("/usr/share/java")
 BATCH = Path(__file__).parent / "jena" / "ShaclBatch.java"
@@ -163,7 +163,7 @@ def test_jena_agrees_on_case(case: Path, jena_reports: dict[str, rdflib.Graph]) 
 
 
 def test_jena_agrees_on_the_dataset(kg: KnowledgeGraph, jena_reports: dict[str, rdflib.Graph]) -> None:
-    """Against idais_kg.shacl_validation, which tests/test_shapes.py checks against pySHACL on the same data."""
+    """Against idais_kg.validation.shacl.engine, which tests/test_shapes.py checks against pySHACL on the same data."""
     data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
     ours = shacl_validation.validate(data, engine_shapes())
     report = jena_reports["dataset"]
@@ -174,7 +174,7 @@ def test_jena_agrees_on_the_dataset(kg: KnowledgeGraph, jena_reports: dict[str, 
 def test_jena_gives_each_spelling_finding(kg: KnowledgeGraph, jena_reports: dict[str, rdflib.Graph]) -> None:
     """ish:DialogueNameSpelling reports all its findings on one focus node (shapes/consistency.ttl), so the keys above
     see one result; the findings differ by sh:value (and by message, which Jena takes from the shape): Jena gives
-    as many results of each spelling as idais_kg.shacl_validation (tests/test_shapes.py checks pySHACL's)."""
+    as many results of each spelling as idais_kg.validation.shacl.engine (tests/test_shapes.py checks pySHACL's)."""
     data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
     shape = "https://w3id.org/idais-kg/shapes#DialogueNameSpelling"
     ours = Counter(

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from idais_kg.cli import main
-from idais_kg.graph import load
-from idais_kg.inference import chain_rules, materialise
+from idais_kg.dataset.assemble import load
+from idais_kg.dataset.entailment import chain_rules, materialise
 from idais_kg.namespaces import GRAPH_INFERRED, IDAIS, KG, PROV, SCHEMA, SKOS
 
 GOAL = KG + "goal/post-deployment-monitoring"

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from idais_kg import errors
-from idais_kg.inputs import Limits, parse_untrusted
+from idais_kg.sources.untrusted import Limits, parse_untrusted
 
 CASES_DIR = Path(__file__).parent / "cases" / "inputs"
 EXPECTED: dict[str, dict[str, object]] = yaml.safe_load((CASES_DIR / "expected.yaml").read_text())

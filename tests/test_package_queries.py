@@ -1,4 +1,4 @@
-"""The package's own SPARQL (src/idais_kg/sparql/*.rq): every file is used by the code, and each gives its exact
+"""The partner layer's own SPARQL (src/idais_kg/partners/sparql/*.rq): every file is used by the code, and each gives its exact
 answer on a scratch store with the guide and the clean partner fixture (a fictional organisation)."""
 
 from __future__ import annotations
@@ -8,20 +8,20 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from idais_kg import sparql_shapes
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.namespaces import KG
-from idais_kg.partner_check import PartnerFile, graph_of, guide_scratch
-from idais_kg.queries import PACKAGE_SPARQL, package_query
+from idais_kg.partners.check import PartnerFile, graph_of, guide_scratch
+from idais_kg.partners.questions import SPARQL, question
+from idais_kg.validation.shacl import setwise as sparql_shapes
 
-FILES = sorted(PACKAGE_SPARQL.glob("*.rq"))
-SOURCES = sorted(PACKAGE_SPARQL.parent.glob("*.py"))
+FILES = sorted(SPARQL.glob("*.rq"))
+SOURCES = sorted(SPARQL.parent.glob("*.py"))
 CLEAN = Path(__file__).parent / "cases" / "partners" / "clean.ttl"
 
 
 def test_every_package_query_file_is_used() -> None:
     code = "".join(path.read_text(encoding="utf-8") for path in SOURCES)
-    assert [f.stem for f in FILES if f'package_query("{f.stem}")' not in code] == []
+    assert [f.stem for f in FILES if f'question("{f.stem}")' not in code] == []
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def store(kg: KnowledgeGraph) -> ox.Store:
 
 
 def answer(store: ox.Store, name: str) -> list[dict[str, str]]:
-    solutions = sparql_shapes.select(store, package_query(name), g=ox.NamedNode(graph_of("lumen")))
+    solutions = sparql_shapes.select(store, question(name), g=ox.NamedNode(graph_of("lumen")))
     names = [v.value for v in solutions.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
 

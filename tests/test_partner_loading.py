@@ -17,14 +17,16 @@ import rdflib
 from click.testing import CliRunner
 from rdflib.compare import isomorphic
 
-from idais_kg import bulk, partner_verdicts, partners
 from idais_kg.cli import main
+from idais_kg.dataset.assemble import KnowledgeGraph
+from idais_kg.dataset.versioned import open_read_only
 from idais_kg.errors import PartnerRejected
-from idais_kg.graph import KnowledgeGraph
-from idais_kg.inputs import Limits
-from idais_kg.partner_check import PartnerFile
-from idais_kg.project import Layout
-from idais_kg.versions import open_read_only
+from idais_kg.partners import loader as bulk
+from idais_kg.partners import registry as partners
+from idais_kg.partners import verdicts as partner_verdicts
+from idais_kg.partners.check import PartnerFile
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.untrusted import Limits
 
 CASES = Path(__file__).parent / "cases" / "partners"
 

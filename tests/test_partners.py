@@ -20,11 +20,12 @@ from click.testing import CliRunner
 from pyshacl import validate as pyshacl_validate
 from test_inputs import EXPECTED, Listener
 
-from idais_kg import partners
 from idais_kg.cli import main
+from idais_kg.dataset import serving
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.errors import IdaisError, PartnerError, PartnerRejected
-from idais_kg.graph import KnowledgeGraph
 from idais_kg.namespaces import KG, RDF
+from idais_kg.partners import registry as partners
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).parent / "cases" / "partners"
@@ -119,7 +120,7 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with the guide and the clean partner, made once; tests work on copies."""
-    from idais_kg.graph import load
+    from idais_kg.dataset.assemble import load
 
     store = tmp_path_factory.mktemp("base") / "store"
     partners.add("lumen", CASES / "clean.ttl", store, kg=load())
@@ -144,11 +145,11 @@ def test_add_list_remove(store: Path, kg: KnowledgeGraph) -> None:
     assert partners.add("harbour", CASES / "mapping.sssom.tsv", store, kg=kg).status == "added"
     (lumen, harbour) = sorted(partners.registered(store), key=lambda p: p.name != "lumen")
     assert lumen.file == "links.csv" and lumen.triples == 13 and harbour.triples == 15
-    served = partners.serving_graph(store)
+    served = serving.serving_graph(store)
     assert set(served.store.graphs()) >= {partners.graph_of("lumen"), partners.graph_of("harbour")}
     partners.remove("harbour", store)
     assert [p.name for p in partners.registered(store)] == ["lumen"]
-    assert partners.graph_of("harbour") not in partners.serving_graph(store).store.graphs()
+    assert partners.graph_of("harbour") not in serving.serving_graph(store).store.graphs()
     with pytest.raises(PartnerError):
         partners.remove("harbour", store)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.namespaces import PREFIXES
-from idais_kg.project import Layout
-from idais_kg.queries import QueryRegistry
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.queries import QueryRegistry
 
 CASES = sorted((Path(__file__).parent / "cases" / "queries").glob("*.yaml"))
 # Longest namespace first, so that goal: wins over kg:.
@@ -30,7 +30,7 @@ def compact(value: str) -> str:
 
 def with_partners(kg: KnowledgeGraph, fixtures: dict[str, str]) -> KnowledgeGraph:
     """The graph plus partner fixtures (cases/partners/) as partner graphs, as ``partner add`` stores them."""
-    from idais_kg.partners import graph_of, read_partner
+    from idais_kg.partners.registry import graph_of, read_partner
     from idais_kg.store import Store
 
     store = Store()

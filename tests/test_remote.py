@@ -24,9 +24,9 @@ from test_queries import CASES, with_partners
 
 from idais_kg import remote
 from idais_kg.cli import main
-from idais_kg.graph import KnowledgeGraph
-from idais_kg.project import Layout
-from idais_kg.queries import QueryRegistry
+from idais_kg.dataset.assemble import KnowledgeGraph
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.queries import QueryRegistry
 from idais_kg.store import Store
 
 OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")

@@ -30,9 +30,9 @@ from test_remote import PARTNERS, rows
 
 from idais_kg import remote
 from idais_kg.cli import main
-from idais_kg.graph import KnowledgeGraph
-from idais_kg.project import Layout
-from idais_kg.queries import QueryRegistry
+from idais_kg.dataset.assemble import KnowledgeGraph
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.queries import QueryRegistry
 from idais_kg.store import Store
 
 VIRTUOSO = shutil.which("virtuoso-t")

@@ -1,4 +1,4 @@
-"""idais_kg.shacl_validation (over idais_kg.shacl_shapes), the engine ``validate`` uses, against the reference:
+"""idais_kg.validation.shacl.engine (over idais_kg.validation.shacl.shapes), the engine ``validate`` uses, against the reference:
 every shape case gives exactly its expected results (which pySHACL gives too, tests/test_shapes.py), and the
 shipped dataset gives pySHACL's results.
 
@@ -28,9 +28,10 @@ from test_shapes import (
     to_rdflib,
 )
 
-from idais_kg import shacl_shapes, shacl_validation
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.namespaces import GRAPH_ONTOLOGY
+from idais_kg.validation.shacl import engine as shacl_validation
+from idais_kg.validation.shacl import shapes as shacl_shapes
 
 SHAPES_DIR = Path(__file__).resolve().parents[1] / "shapes"
 THIS = Variable("this")

@@ -3,7 +3,7 @@
 Each file of tests/cases/shapes/ is one broken case in the manner of the W3C SHACL test suite: a small data graph
 plus, in RDF, the results it must produce (``t:expect [ t:focusNode …; t:resultPath …; t:sourceShape …;
 t:severity … ]``, vocabulary below). A case is merged with tests/cases/shapes/context/minimal-valid.ttl (unless it
-says ``t:mergeContext false``), the build's construct-*.rq queries run over both (as ``idais_kg.graph.load`` does), and the union is validated against
+says ``t:mergeContext false``), the build's construct-*.rq queries run over both (as ``idais_kg.dataset.assemble.load`` does), and the union is validated against
 all shapes with pyshacl (inference none, advanced). The set of results must be exactly the expected set.
 """
 
@@ -18,10 +18,10 @@ import rdflib
 from pyshacl import validate
 from rdflib.namespace import RDF, SH
 
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.namespaces import GRAPH_DERIVED, GRAPH_ONTOLOGY
-from idais_kg.project import Layout
-from idais_kg.queries import QueryRegistry
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.queries import QueryRegistry
 from idais_kg.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,11 +317,11 @@ def test_dataset_has_no_violation(dataset_report: rdflib.Graph) -> None:
 
 
 def test_engine_of_validate_agrees_on_the_dataset(kg: KnowledgeGraph, dataset_report: rdflib.Graph) -> None:
-    """idais_kg.shacl_validation (what ``validate`` runs) gives exactly pySHACL's results on the shipped
+    """idais_kg.validation.shacl.engine (what ``validate`` runs) gives exactly pySHACL's results on the shipped
     dataset."""
     from test_shacl_engine import engine_shapes, keys
 
-    from idais_kg import shacl_validation
+    from idais_kg.validation.shacl import engine as shacl_validation
 
     data = [q for q in kg.store.quads() if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY)]
     assert keys(shacl_validation.validate(data, engine_shapes())) == results(dataset_report)

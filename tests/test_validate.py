@@ -124,7 +124,7 @@ def test_owl_imports_and_remote_context_cause_no_connection(tmp_path: Path, list
     ids=["deep-turtle", "deep-jsonld", "huge-literal"],
 )
 def test_hostile_file_fails_cleanly(tmp_path: Path, name: str, text: str, said: str) -> None:
-    """Refused before parsing (idais_kg.inputs): one line naming the file, exit 2, no crash, no traceback."""
+    """Refused before parsing (idais_kg.sources.untrusted): one line naming the file, exit 2, no crash, no traceback."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     code, out, err = run("validate", "--no-reasoner", str(path))
@@ -136,7 +136,7 @@ def test_hostile_file_fails_cleanly(tmp_path: Path, name: str, text: str, said: 
 def test_reasoner_input_leaves_out_only_inert_properties(kg) -> None:  # type: ignore[no-untyped-def]
     """Text-only properties are pruned before HermiT; any property an axiom constrains is kept."""
     from idais_kg.namespaces import GRAPH_ONTOLOGY, IDAIS
-    from idais_kg.reasoning import inert_predicates
+    from idais_kg.validation.hermit import inert_predicates
 
     inert = inert_predicates(kg.store.quads(GRAPH_ONTOLOGY))
     assert {

@@ -7,8 +7,7 @@ The library API mirrors the command-line tool, so a notebook can do what the CLI
     kg.query("goals-by-area").rows
 """
 
-__version__ = "0.1.0"
-
-from idais_kg.graph import KnowledgeGraph, load
+from idais_kg.dataset.assemble import KnowledgeGraph, load
+from idais_kg.version import __version__
 
 __all__ = ["KnowledgeGraph", "__version__", "load"]

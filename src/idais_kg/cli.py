@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from idais_kg import __version__
 from idais_kg.errors import IdaisError, InputError
+from idais_kg.version import __version__
 
 
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,7 +63,7 @@ def main(debug: bool) -> None:
 @reports_errors
 def build(out_dir: Path | None, infer: bool) -> None:
     """Assemble ontology and data into one dataset and write the dumps and the dataset description."""
-    from idais_kg.build import build as run_build
+    from idais_kg.dataset.dumps import build as run_build
 
     report = run_build(out_dir=out_dir, infer=infer)
     click.echo(f"built {report.triples} triples in {len(report.graphs)} graphs")
@@ -80,7 +80,7 @@ def build(out_dir: Path | None, infer: bool) -> None:
 @reports_errors
 def stats(fmt: str) -> None:
     """Print the number of instances of each class."""
-    from idais_kg.graph import load
+    from idais_kg.dataset.assemble import load
 
     click.echo(load().stats().render(fmt))
 
@@ -98,8 +98,8 @@ def stats(fmt: str) -> None:
 @reports_errors
 def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endpoint: str | None) -> None:
     """Run the saved query NAME (see --list), with typed parameters bound, never spliced."""
-    from idais_kg.project import Layout
-    from idais_kg.queries import QueryRegistry
+    from idais_kg.sources.layout import Layout
+    from idais_kg.sources.queries import QueryRegistry
 
     if list_ or not name:
         for saved in QueryRegistry(Layout.default().queries_dir).of_kind("question"):
@@ -108,7 +108,7 @@ def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endp
             )
             click.echo(f"{saved.name:34} {args:22} {saved.summary}")
         return
-    from idais_kg.graph import load
+    from idais_kg.dataset.assemble import load
 
     kg = load(with_description=False)
     if endpoint:
@@ -132,9 +132,9 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
     Exit code 0 when it conforms (warnings allowed), 1 on violations or inconsistency, 2 on unreadable input or a
     tool failure.
     """
-    from idais_kg.graph import load
-    from idais_kg.validate import RENDERERS
-    from idais_kg.validate import validate as run_validate
+    from idais_kg.dataset.assemble import load
+    from idais_kg.validation.validate import RENDERERS
+    from idais_kg.validation.validate import validate as run_validate
 
     report = run_validate(load(), files=list(files) or None, reasoner=not no_reasoner)
     click.echo(RENDERERS[fmt](report))
@@ -250,7 +250,7 @@ def partner_check(file: Path, name: str, store_dir: Path | None) -> None:
     does not check them again. Exit code 0 when it conforms, 1 on violations, 2 when it is unreadable or refused
     as unsafe.
     """
-    from idais_kg.partners import check_and_remember
+    from idais_kg.partners.registry import check_and_remember
 
     report = check_and_remember(file, store_dir, name=name)
     click.echo(report.render())
@@ -270,7 +270,7 @@ def partner_check(file: Path, name: str, store_dir: Path | None) -> None:
 @reports_errors
 def partner_add(name: str, file: Path, replace: bool, recheck: bool, store_dir: Path | None) -> None:
     """Check FILE and store it as partner NAME's graph, atomically (nothing changes on any failure)."""
-    from idais_kg.partners import add
+    from idais_kg.partners.registry import add
 
     result = add(name, file, store_dir, replace=replace, recheck=recheck)
     checked = "checked now" if result.rechecked else "as checked by `partner check` before"
@@ -285,7 +285,7 @@ def partner_add(name: str, file: Path, replace: bool, recheck: bool, store_dir: 
 @reports_errors
 def partner_remove(name: str, store_dir: Path | None) -> None:
     """Remove partner NAME's graph and records from the store, atomically."""
-    from idais_kg.partners import remove
+    from idais_kg.partners.registry import remove
 
     remove(name, store_dir)
     click.echo(f"removed partner {name}")
@@ -296,7 +296,7 @@ def partner_remove(name: str, store_dir: Path | None) -> None:
 @reports_errors
 def partner_list(store_dir: Path | None) -> None:
     """The partners in the store: name, when added, triples, file and its sha256."""
-    from idais_kg.partners import registered
+    from idais_kg.partners.registry import registered
 
     for p in registered(store_dir):
         click.echo(f"{p.name:24} {p.added:26} {p.triples:>9}  {p.file}  sha256:{p.sha256[:16]}")
@@ -313,7 +313,7 @@ def partner_list(store_dir: Path | None) -> None:
 @reports_errors
 def publish(endpoint: str, graph_store: str | None, store_dir: Path | None) -> None:
     """Replace each named graph of the dataset (with partners, when the store exists) at a remote SPARQL store."""
-    from idais_kg.partners import serving_graph
+    from idais_kg.dataset.serving import serving_graph
     from idais_kg.remote import publish as run_publish
 
     for graph, count in run_publish(serving_graph(store_dir), endpoint, graph_store).items():

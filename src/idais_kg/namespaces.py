@@ -98,3 +98,8 @@ def is_ours(iri: str) -> bool:
     (True, False)
     """
     return iri.startswith(BASE)
+
+
+def jsonld_context() -> dict[str, object]:
+    """The local JSON-LD context of the dumps: our prefixes, nothing fetched from elsewhere."""
+    return {"@context": dict(PREFIXES)}

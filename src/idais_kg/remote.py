@@ -24,8 +24,8 @@ import pyoxigraph as ox
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.errors import IdaisError
-from idais_kg.graph import KnowledgeGraph
 from idais_kg.results import Result
 
 BATCH = 20_000  # triples per INSERT DATA request (a blank-node component larger than this goes whole in one)

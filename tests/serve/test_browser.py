@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from test_partner_pages import HOSTILE, HOSTILE_GOAL, hostile_partner
 
-from idais_kg import partners
+from idais_kg.partners import registry as partners
 from idais_kg.serve.pages import STATIC
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

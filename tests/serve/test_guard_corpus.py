@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from idais_kg.namespaces import SERVICE_BASE
-from idais_kg.queries import prefix_block
 from idais_kg.serve.guard import QueryRefused, check
 from idais_kg.serve.lexer import canonical
+from idais_kg.sources.queries import prefix_block
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTED = {"https://w3id.org/idais-kg/id/graph/guide"}

@@ -12,7 +12,7 @@ import pytest
 
 from idais_kg.serve.guard import QueryRefused, check
 from idais_kg.serve.lexer import tokens
-from idais_kg.serve.workers import DeadlineExceeded, Job, WorkerDied, WorkerPool
+from idais_kg.serve.pool import DeadlineExceeded, Job, WorkerDied, WorkerPool
 
 NORMAL = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c }"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

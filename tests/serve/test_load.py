@@ -93,10 +93,10 @@ def normal_requests() -> Callable[[int], Request]:
     return lambda n: mix[n % len(mix)](n)
 
 
-def fault_requests(port: int) -> Callable[[int], Request]:
+def fault_requests(port: int, kinds: tuple[str, ...]) -> Callable[[int], Request]:
     """Queries a worker cannot finish, answers cut at the row cap, guard bypasses aimed at a loopback listener,
-    and a memory bomb; each labelled with its kind in a header the server ignores."""
-    faults = [
+    and a memory bomb (those of ``kinds``); each labelled with its kind in a header the server ignores."""
+    every = [
         ("cartesian", CARTESIAN),
         ("wide", WIDE),
         ("bypass", f"SELECT ?s WHERE {{ #\rSERVICE <http://127.0.0.1:{port}/x> {{ ?s ?p ?o }} }} # {{n}}"),
@@ -107,6 +107,7 @@ def fault_requests(port: int) -> Callable[[int], Request]:
         ("bypass", "SELECT ?s FROM <file:///etc/passwd> WHERE { BIND(<x:\\u0041#> AS ?x) ?s ?p ?o } # {n}"),
         ("bomb", BOMB),
     ]
+    faults = [(kind, query) for kind, query in every if kind in kinds]
 
     def make(n: int) -> Request:
         kind, query = faults[n % len(faults)]
@@ -177,9 +178,12 @@ def test_load_with_faults(load_server: Any, listener: Any, tmp_path: Path) -> No
             results.append(seen)
 
     threads = [threading.Thread(target=run, args=(normal_requests(), began, end)) for _ in range(CLIENTS)]
-    faulty = fault_requests(listener.port)
+    # Killers from one address (which the kill limit then answers 429), the wide queries from another.
+    killers = fault_requests(listener.port, ("cartesian", "bypass", "bomb"))
+    wide = fault_requests(listener.port, ("wide", "bypass"))
     threads += [
-        threading.Thread(target=run, args=(faulty, fault_from, fault_to, "127.0.0.2")) for _ in range(2)
+        threading.Thread(target=run, args=(make, fault_from, fault_to, source))
+        for make, source in ((killers, "127.0.0.2"), (wide, "127.0.0.3"))
     ]
     for thread in threads:
         thread.start()

@@ -20,10 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from idais_kg.cli import main
-from idais_kg.serve.evaluation import MEMORY, READY, frame
 from idais_kg.serve.kills import KillRecord
-from idais_kg.serve.settings import MiB, Settings
-from idais_kg.serve.workers import (
+from idais_kg.serve.pool import (
     DeadlineExceeded,
     Job,
     MemoryExceeded,
@@ -31,6 +29,8 @@ from idais_kg.serve.workers import (
     WorkerDied,
     WorkerPool,
 )
+from idais_kg.serve.settings import MiB, Settings
+from idais_kg.serve.worker import MEMORY, READY, frame
 
 JSON = "application/sparql-results+json"
 BOMB = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a"  # 7,071² rows to sort: about 1 GiB a second
@@ -126,7 +126,7 @@ def test_a_client_that_keeps_killing_workers_is_refused_and_no_one_else(pool_nqu
 def test_a_worker_that_meets_memory_error_says_so_and_exits(pool_nquads) -> None:
     """The frame a worker sends when Python's MemoryError reaches its loop (forced here: no query does it reliably)."""
     script = (
-        "from idais_kg.serve import evaluation\n"
+        "from idais_kg.serve import worker as evaluation\n"
         "def evaluate(store, job):\n"
         "    raise MemoryError\n"
         "evaluation.evaluate = evaluate\n"

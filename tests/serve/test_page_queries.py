@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.serve import pages
 
 FILES = sorted(pages.SPARQL.glob("*.rq"))

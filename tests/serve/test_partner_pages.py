@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from idais_kg import partners
+from idais_kg.partners import registry as partners
 from idais_kg.serve.pages import TEMPLATES, safe_href
 
 FIXTURES = Path(__file__).resolve().parents[1] / "cases" / "partners"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from idais_kg.serve.evaluation import ERROR, HEADER
-from idais_kg.serve.workers import Job, WorkerPool
+from idais_kg.serve.pool import Job, WorkerPool
+from idais_kg.serve.worker import ERROR, HEADER
 
 JSON = "application/sparql-results+json"
 # Run in a child process: sandbox itself, then try every way out it is asked to, and say what happened as JSON.
@@ -159,7 +159,7 @@ def test_without_libseccomp_the_pool_refuses_to_start_unless_opted_out() -> None
     script = WITHOUT_LIBSECCOMP + textwrap.dedent(
         """
         from idais_kg.serve.sandbox import SandboxUnavailable
-        from idais_kg.serve.workers import WorkerPool
+        from idais_kg.serve.pool import WorkerPool
         WorkerPool(b"", 1, 1.0, 1.0, sandbox=False)  # the explicit opt-out builds
         try:
             WorkerPool(b"", 1, 1.0, 1.0)
@@ -174,7 +174,7 @@ def test_without_libseccomp_the_pool_refuses_to_start_unless_opted_out() -> None
 
 
 def test_a_worker_that_cannot_sandbox_itself_says_why_instead_of_ready() -> None:
-    script = WITHOUT_LIBSECCOMP + "from idais_kg.serve.evaluation import worker_main; worker_main()"
+    script = WITHOUT_LIBSECCOMP + "from idais_kg.serve.worker import worker_main; worker_main()"
     run = subprocess.run(
         [sys.executable, "-c", script, "--memory", str(1 << 30)], capture_output=True, timeout=60, input=b""
     )

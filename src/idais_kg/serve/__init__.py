@@ -29,13 +29,21 @@ def run(settings: Settings) -> None:
     """
     import uvicorn
 
-    from idais_kg.partners import require_store, serving_graph
+    from idais_kg.dataset.dumps import build
+    from idais_kg.dataset.serving import require_store, serving_graph
+    from idais_kg.serve.linked_data import Dumps
 
     if settings.store_dir is not None:
         require_store(settings.store_dir)
     sock = listen(settings.host, settings.port)
     try:
-        app = create_app(serving_graph(settings.store_dir), settings)
+        kg = serving_graph(settings.store_dir)
+        dumps_dir = settings.dumps_dir or kg.layout.build_dir / "dumps"
+        if Dumps(
+            dumps_dir, kg.layout.root
+        ).missing():  # written here, before serving: the server writes nothing
+            build(kg.layout, out_dir=dumps_dir)
+        app = create_app(kg, settings)
         config = uvicorn.Config(
             app,
             host=settings.host,

@@ -14,12 +14,12 @@ from urllib.parse import quote, unquote_to_bytes
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from idais_kg import __version__
 from idais_kg.errors import IdaisError, InputError, ParameterError, UnknownQueryError
-from idais_kg.queries import Param, SavedQuery
 from idais_kg.serve.cache import Cached
 from idais_kg.serve.negotiation import CSV, HTML, JSON, choose
 from idais_kg.serve.responses import cached, error, service_of
+from idais_kg.sources.queries import Param, SavedQuery
+from idais_kg.version import __version__
 
 SPARQL_JSON = "application/sparql-results+json"
 RESULT_OFFER = [JSON, SPARQL_JSON, CSV, HTML]

@@ -21,16 +21,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from idais_kg.graph import KnowledgeGraph
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.serve import api, linked_data, protocol
 from idais_kg.serve.cache import Cached, ResponseCache, build_tag
 from idais_kg.serve.front import FrontCache, ReplayStore
 from idais_kg.serve.linked_data import Describer, Dumps
 from idais_kg.serve.negotiation import HTML
 from idais_kg.serve.pages import STATIC, Pages
+from idais_kg.serve.pool import WorkerPool
 from idais_kg.serve.responses import PAGE_POLICY, SecurityHeaders, cached, error, service_of
 from idais_kg.serve.settings import Settings
-from idais_kg.serve.workers import WorkerPool
 
 EXPOSED_HEADERS = ["ETag", "X-Row-Cap", "X-Query-Deadline", "Retry-After"]
 

@@ -8,7 +8,6 @@ description and the dumps are served the same way.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -138,30 +137,27 @@ DUMP_TYPES = {
 
 
 class Dumps:
-    """The build's dump files, made in-process (once, by ``idais_kg.build.build``) if the folder lacks them."""
+    """The build's dump files, as ``idais-kg build`` (or ``serve``, before it starts) wrote them: the server only
+    reads them, and never writes a file."""
 
     def __init__(self, folder: Path, layout_root: Path) -> None:
-        from idais_kg.build import DUMP_NAME, DUMPS
+        from idais_kg.dataset.dumps import DUMP_NAME, DUMPS
 
         self.folder = folder
         self.layout_root = layout_root
         self.names = sorted(
             {DUMP_NAME + s for s in DUMPS} | {DUMP_NAME + ".jsonld", "context.jsonld", "void.ttl"}
         )
-        self._lock = threading.Lock()
 
     def path(self, name: str) -> Path | None:
-        """The file of a dump, building the dumps first if it is missing; None for a name that is no dump."""
+        """The file of a dump; None for a name that is no dump, or one that was not built."""
         if name not in self.names:
             return None
         target = self.folder / name
-        with self._lock:
-            if not target.exists():
-                from idais_kg.build import build
-                from idais_kg.project import Layout
+        return target if target.is_file() else None
 
-                build(Layout(self.layout_root), out_dir=self.folder)
-        return target
+    def missing(self) -> list[str]:
+        return [name for name in self.names if not (self.folder / name).is_file()]
 
 
 async def dump(request: Request) -> Response:
@@ -169,6 +165,8 @@ async def dump(request: Request) -> Response:
     name = request.path_params["name"]
     path = await asyncio.to_thread(service.dumps.path, name)
     if path is None:
+        if name in service.dumps.names:
+            return error(request, 404, f"the dump {name} was not built: run `idais-kg build`")
         return error(request, 404, f"no dump named {name!r}; dumps: {', '.join(service.dumps.names)}")
     media = DUMP_TYPES.get(path.suffix, "application/octet-stream")
 

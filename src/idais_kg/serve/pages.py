@@ -29,12 +29,12 @@ from idais_kg.namespaces import (
     PREFIXES,
     RDF,
 )
-from idais_kg.queries import prefix_block
 from idais_kg.results import term_text
 from idais_kg.serve.linked_data import Describer
+from idais_kg.sources.queries import prefix_block
 
 if TYPE_CHECKING:
-    from idais_kg.graph import KnowledgeGraph
+    from idais_kg.dataset.assemble import KnowledgeGraph
     from idais_kg.serve.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -24,8 +24,8 @@ from idais_kg.serve.cache import Cached
 from idais_kg.serve.guard import QueryRefused, check, check_graph_params
 from idais_kg.serve.linked_data import serialise
 from idais_kg.serve.negotiation import HTML, RDF_OFFER, RESULTS_OFFER, choose
+from idais_kg.serve.pool import DeadlineExceeded, Job, Overloaded, PoolError
 from idais_kg.serve.responses import cached, error, service_of
-from idais_kg.serve.workers import DeadlineExceeded, Job, Overloaded, PoolError
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"

@@ -1,10 +1,10 @@
 """Partner datasets in the persistent store: add (or replace), remove and list them, each as a named graph of its
-own with PROV records, and nothing stored unless it passed the check (partner_check) in full.
+own with PROV records, and nothing stored unless it passed the check (partners.check) in full.
 
-The store is a directory of versions changed by copy and atomic swap (versions.py). An add parses and checks the
+The store is a directory of versions changed by copy and atomic swap (dataset.versioned). An add parses and checks the
 file in a scratch in-memory store while the same triples go into the staging copy on disk, on the other cores
-(bulk.py); the copy is swapped in only if the check passed, and thrown away otherwise. A verdict that ``partner
-check`` remembered for the same bytes, shapes and guide (partner_verdicts.py) spares the re-check and, for a
+(loader.py); the copy is swapped in only if the check passed, and thrown away otherwise. A verdict that ``partner
+check`` remembered for the same bytes, shapes and guide (verdicts.py) spares the re-check and, for a
 file that is not N-Triples, the parse.
 """
 
@@ -20,25 +20,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from idais_kg import bulk, partner_verdicts, sparql_shapes
-from idais_kg.errors import PartnerError, PartnerRejected, reason_of
-from idais_kg.graph import KnowledgeGraph, load
-from idais_kg.inputs import Limits
-from idais_kg.namespaces import DCTERMS, IDAIS, KG, PARTNER_REGISTRY_GRAPH, PROV, RDF, RDFS, VOID, XSD
-from idais_kg.partner_check import (
-    CheckReport,
-    PartnerFile,
-    check,
-    check_file,
-    graph_of,
-    guide_scratch,
-    read_partner,
-    run_checks,
-)
-from idais_kg.progress import phase
-from idais_kg.project import Layout
-from idais_kg.queries import package_query
-from idais_kg.versions import (
+from idais_kg.dataset.assemble import KnowledgeGraph, load
+from idais_kg.dataset.serving import default_store_dir
+from idais_kg.dataset.versioned import (
     InjectedFault,
     change,
     cleanup,
@@ -48,6 +32,24 @@ from idais_kg.versions import (
     step,
     writer_lock,
 )
+from idais_kg.errors import PartnerError, PartnerRejected, reason_of
+from idais_kg.namespaces import DCTERMS, IDAIS, KG, PARTNER_REGISTRY_GRAPH, PROV, RDF, RDFS, VOID, XSD
+from idais_kg.partners import loader, verdicts
+from idais_kg.partners.check import (
+    CheckReport,
+    PartnerFile,
+    check,
+    check_file,
+    graph_of,
+    guide_scratch,
+    read_partner,
+    run_checks,
+)
+from idais_kg.partners.questions import question
+from idais_kg.progress import phase
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.untrusted import Limits
+from idais_kg.validation.shacl import setwise
 
 __all__ = [
     "AddResult",
@@ -62,13 +64,7 @@ __all__ = [
     "read_partner",
     "registered",
     "remove",
-    "require_store",
-    "serving_graph",
 ]
-
-
-def default_store_dir() -> Path:
-    return Layout.default().build_dir / "store"
 
 
 def shapes_sha256(layout: Layout) -> str:
@@ -97,12 +93,12 @@ def check_and_remember(
     if report.conforms:
         store_dir = store_dir or default_store_dir()
         ntriples = None if source.fmt == "ntriples" else _ntriples(scratch, ox.NamedNode(graph))
-        key = partner_verdicts.key(source, graph, kg.layout)
+        key = verdicts.key(source, graph, kg.layout)
         try:
-            partner_verdicts.remember(store_dir, key, report, ntriples)
+            verdicts.remember(store_dir, key, report, ntriples)
         except OSError as exc:
             with contextlib.suppress(OSError):
-                partner_verdicts.forget(store_dir, key)  # (never half a verdict)
+                verdicts.forget(store_dir, key)  # (never half a verdict)
             report.notes.append(
                 f"the verdict was not remembered in {store_dir} ({reason_of(exc)}): "
                 "`partner add` will check the file again"
@@ -143,8 +139,8 @@ def add(
             return AddResult(name, "unchanged", known[name].triples, rechecked=False)
         if name in known and not replace:
             raise PartnerError(f"partner {name!r} is already in the store; use --replace to replace its data")
-        key = partner_verdicts.key(source, graph, kg.layout)
-        remembered = None if recheck else partner_verdicts.recall(store_dir, key)
+        key = verdicts.key(source, graph, kg.layout)
+        remembered = None if recheck else verdicts.recall(store_dir, key)
         if remembered is not None and remembered.ntriples is None and source.fmt != "ntriples":
             remembered = None  # a record without the checked graph: only the file itself could be loaded
         if remembered is None or remembered.ntriples is None:
@@ -171,7 +167,7 @@ def add(
             done.append((triples, report))
 
         change(store_dir, apply, lambda: kg.store.quads())
-        partner_verdicts.forget(store_dir, key)
+        verdicts.forget(store_dir, key)
         ((triples, report),) = done
         return AddResult(name, "replaced" if name in known else "added", triples, report, remembered is None)
 
@@ -190,7 +186,7 @@ def _load_checked(source: PartnerFile, staging: ox.Store, graph: str, kg: Knowle
 
     def write(data: bytes | Callable[[], bytes]) -> None:
         try:
-            bulk.load_ntriples(staging, data if isinstance(data, bytes) else data(), g)
+            loader.load_ntriples(staging, data if isinstance(data, bytes) else data(), g)
         except BaseException as exc:  # re-raised below, in this thread
             failures.append(exc)
 
@@ -220,13 +216,11 @@ def _load_checked(source: PartnerFile, staging: ox.Store, graph: str, kg: Knowle
     return report
 
 
-def _load_remembered(
-    source: PartnerFile, verdict: partner_verdicts.Verdict, staging: ox.Store, graph: str
-) -> None:
+def _load_remembered(source: PartnerFile, verdict: verdicts.Verdict, staging: ox.Store, graph: str) -> None:
     """Load a file whose check passed before (same bytes, shapes and guide) into the staging copy: any syntax but
     N-Triples from the N-Triples that the check kept, N-Triples from the file's own bytes."""
     data = verdict.ntriples.read_bytes() if verdict.ntriples is not None else source.data
-    bulk.load_ntriples(staging, data, ox.NamedNode(graph))
+    loader.load_ntriples(staging, data, ox.NamedNode(graph))
 
 
 def _ntriples(store: ox.Store, graph: ox.NamedNode) -> bytes:
@@ -266,8 +260,8 @@ def registered(store_dir: Path | None = None) -> list[Partner]:
     store_dir = store_dir or default_store_dir()
     if current(store_dir) is None:
         return []
-    answer = sparql_shapes.select(
-        open_read_only(store_dir), package_query("partner-registry"), reg=ox.NamedNode(PARTNER_REGISTRY_GRAPH)
+    answer = setwise.select(
+        open_read_only(store_dir), question("partner-registry"), reg=ox.NamedNode(PARTNER_REGISTRY_GRAPH)
     )
     return [
         Partner(
@@ -321,34 +315,3 @@ def _forget(store: ox.Store, name: str) -> None:
     for s in subjects:
         for q in list(store.quads_for_pattern(s, None, None, g)):
             store.remove(q)
-
-
-def load_store(store_dir: Path, layout: Layout | None = None) -> KnowledgeGraph:
-    """The persistent store's dataset (guide and partners) as an in-memory KnowledgeGraph (e.g. for serve)."""
-    from idais_kg.queries import QueryRegistry
-    from idais_kg.store import Store
-
-    layout = layout or Layout.default()
-    snapshot = Store()
-    snapshot.add_all(open_read_only(store_dir).quads_for_pattern(None, None, None, None))
-    return KnowledgeGraph(store=snapshot, layout=layout, queries=QueryRegistry(layout.queries_dir))
-
-
-def serving_graph(store_dir: Path | None = None) -> KnowledgeGraph:
-    """What ``serve`` serves: the persistent store (guide and partners) when there is one, else the guide. A
-    ``store_dir`` given explicitly must hold a store (see :func:`require_store`)."""
-    if store_dir is not None:
-        return load_store(require_store(store_dir))
-    store_dir = default_store_dir()
-    return load_store(store_dir) if current(store_dir) else load()
-
-
-def require_store(store_dir: Path) -> Path:
-    """``store_dir``, if it holds a partner store (a ``current`` version); else a PartnerError naming it."""
-    if current(store_dir) is None:
-        if not store_dir.is_dir():
-            raise PartnerError(f"no partner store at {store_dir}: no such folder")
-        raise PartnerError(
-            f"no partner store in {store_dir}: the folder has no `current` version (`partner add` makes one)"
-        )
-    return store_dir

@@ -6,7 +6,7 @@ A store directory (default ``build/store/``)::
     v-<uuid>/                older versions are deleted after a successful swap
     .staging-*/              a change being made; left over only by a crash, removed next time
     .lock                    serialises writers (flock)
-    .checks/                 verdicts of passed partner checks (partner_verdicts), not data
+    .checks/                 verdicts of passed partner checks (partners.verdicts), not data
 
 A change never writes to the current version. It copies the current version with RocksDB's checkpoint
 (``Store.backup``: hard links, so the copy costs O(files), not O(data)), applies the change to the copy, flushes
@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import os
 import shutil
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -124,7 +126,12 @@ def change(store_dir: Path, apply: Callable[[ox.Store], None], seed: Callable[[]
         step("linked")
         os.replace(link, store_dir / CURRENT)  # the one atomic step
     except BaseException as exc:
-        new = None  # (closed before its folder goes; a SIGKILL leaves all this to cleanup() of the next command)
+        # The staging store must be closed before its folder goes, and the frames of the traceback still hold it
+        # (``apply``'s argument): clear them, or RocksDB writes into the folder while it is being removed. A
+        # SIGKILL leaves all this to cleanup() of the next command.
+        new = None
+        traceback.clear_frames(exc.__traceback__)
+        gc.collect()
         for folder in (staging, version):
             shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):

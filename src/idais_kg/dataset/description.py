@@ -11,7 +11,7 @@ from idais_kg.namespaces import DATASET_IRI, GRAPH_DESCRIPTION, RDF, VOID, XSD
 from idais_kg.store import parse_file
 
 if TYPE_CHECKING:
-    from idais_kg.graph import KnowledgeGraph
+    from idais_kg.dataset.assemble import KnowledgeGraph
 
 
 def _int(n: int) -> ox.Literal:

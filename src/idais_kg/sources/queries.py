@@ -17,8 +17,8 @@ import pyoxigraph as ox
 import yaml
 
 from idais_kg.errors import ParameterError, QueryHeaderError, UnknownQueryError
-from idais_kg.inputs import iri_flaw
 from idais_kg.namespaces import PREFIXES, XSD, expand
+from idais_kg.sources.untrusted import iri_flaw
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "date", "year")
 KINDS = ("question", "construct", "violation")
@@ -180,10 +180,7 @@ def prefix_block() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
-PACKAGE_SPARQL = Path(__file__).parent / "sparql"
-
-
-def package_query(name: str) -> str:
-    """One of the package's own questions to a store, from ``sparql/NAME.rq`` (kept out of the code, like the
+def package_query(folder: Path, name: str) -> str:
+    """One of the package's own questions to a store, from ``FOLDER/NAME.rq`` (kept out of the code, like the
     saved queries, but not offered to users: their variables are bound by the code that runs them)."""
-    return (PACKAGE_SPARQL / f"{name}.rq").read_text(encoding="utf-8")
+    return (folder / f"{name}.rq").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ shapes, the guide's ontology and data, the checking code, the input limits and t
 recalls it by the same key; a changed byte anywhere gives another key and a full check. Only passing verdicts are
 kept, with the checked graph as N-Triples when the file is in another syntax: ``add`` then loads those (our own
 serialisation) and never parses the file again; an N-Triples file is loaded from its own bytes, after the safety
-scan (inputs.py). ``--recheck`` ignores the verdicts.
+scan (sources/untrusted.py). ``--recheck`` ignores the verdicts.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from idais_kg import __version__
-from idais_kg.inputs import QUAD_FORMATS
-from idais_kg.partner_check import CheckReport, PartnerFile
-from idais_kg.project import Layout
+from idais_kg import store
+from idais_kg.partners import check
+from idais_kg.partners.check import CheckReport, PartnerFile
+from idais_kg.partners.questions import SPARQL
+from idais_kg.sources import tables, untrusted
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.untrusted import QUAD_FORMATS
+from idais_kg.validation.shacl import setwise
+from idais_kg.version import __version__
 
 FOLDER = ".checks"
 
@@ -44,10 +49,10 @@ def inputs_sha256(layout: Layout) -> str:
     return digest.hexdigest()
 
 
-PACKAGE = Path(__file__).parent
+# The code that reaches a verdict, named by module (not by path), so that a move cannot drop one unnoticed.
 CHECKING_CODE = sorted(
-    [PACKAGE / f"{m}.py" for m in ("partner_check", "sparql_shapes", "inputs", "mappings", "store")]
-    + list((PACKAGE / "sparql").glob("partner-*.rq"))
+    [Path(m.__file__ or "") for m in (check, setwise, untrusted, tables, store)]
+    + list(SPARQL.glob("partner-*.rq"))
 )
 
 

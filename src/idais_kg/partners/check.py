@@ -1,7 +1,7 @@
 """Checking a partner file against the guide and shapes/partner/ (``partner check``, and the check inside ``add``).
 
 The file is read once (:class:`PartnerFile`: bounded, scanned for hazards, hashed), parsed into a scratch in-memory
-store that also holds the guide, and checked there: the partner shapes (each ONE query, see sparql_shapes), what
+store that also holds the guide, and checked there: the partner shapes (each ONE query, see validation.shacl.setwise), what
 the shapes cannot say (:func:`own_findings`) and the links per goal. The checks are independent read-only queries,
 so they run on a small thread pool: pyoxigraph releases the GIL while it evaluates (1M triples: 9.1 s -> 4.3 s on
 two cores).
@@ -22,15 +22,15 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from idais_kg import sparql_shapes
+from idais_kg.dataset.assemble import KnowledgeGraph, load
 from idais_kg.errors import EmptyInputError, PartnerError
-from idais_kg.graph import KnowledgeGraph, load
-from idais_kg.inputs import Limits, load_checked, read_bounded, safe_bytes
-from idais_kg.mappings import is_table, read_table
 from idais_kg.namespaces import PARTNER_GRAPH_BASE
+from idais_kg.partners.questions import question
 from idais_kg.progress import progress
-from idais_kg.queries import package_query
+from idais_kg.sources.tables import is_table, read_table
+from idais_kg.sources.untrusted import Limits, load_checked, read_bounded, safe_bytes
 from idais_kg.store import format_of
+from idais_kg.validation.shacl import setwise
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 TABLE = "table"
@@ -50,7 +50,7 @@ def graph_of(name: str) -> str:
 @dataclass(frozen=True)
 class PartnerFile:
     """A partner file read once (bounded): its bytes, format and sha256. The safety scan that must come before
-    parsing (inputs.safe_bytes) runs when the bytes are first parsed, or by :meth:`scan`, and only once."""
+    parsing (untrusted.safe_bytes) runs when the bytes are first parsed, or by :meth:`scan`, and only once."""
 
     path: Path
     fmt: str  # a format of store.FORMATS, or TABLE (SSSOM TSV, partner CSV)
@@ -84,7 +84,7 @@ class PartnerFile:
             store.extend(read_table(self.path, graph, limits=self.limits, data=self.data))
         else:
             load_checked(self.path, self.fmt, self.data, store, graph)
-        rows = list(sparql_shapes.select(store, package_query("partner-size"), g=ox.NamedNode(graph)))
+        rows = list(setwise.select(store, question("partner-size"), g=ox.NamedNode(graph)))
         if not rows:  # (the query groups by graph: a graph without triples gives no row)
             raise EmptyInputError(
                 self.path, "no triples in the file: a partner file holds at least its dataset description"
@@ -103,7 +103,7 @@ def read_partner(path: Path, graph: str, limits: Limits | None = None) -> list[o
 class CheckReport:
     path: Path
     triples: int
-    findings: list[sparql_shapes.Finding]
+    findings: list[setwise.Finding]
     links_per_goal: list[tuple[str, int]]
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # about the run, not the data (a verdict not kept)
@@ -175,17 +175,17 @@ def run_checks(
     Findings are kept for the partner's own nodes only (the store may hold other partners too).
     """
     start = time.perf_counter()
-    shapes = sparql_shapes.Shapes.load(kg.layout.shapes_dir / "partner")
+    shapes = setwise.Shapes.load(kg.layout.shapes_dir / "partner")
     focus_cache: dict[tuple[tuple[str, str], ...], set[Any]] = {}
     for shape in shapes:  # filled before the pool starts: the threads only read it
         if shape.targets not in focus_cache:
-            focus_cache[shape.targets] = sparql_shapes.focus_nodes(store, shape)
+            focus_cache[shape.targets] = setwise.focus_nodes(store, shape)
     g = ox.NamedNode(graph)
 
-    def shape_findings(shape: sparql_shapes.Shape) -> list[sparql_shapes.Finding]:
+    def shape_findings(shape: setwise.Shape) -> list[setwise.Finding]:
         return [
             f
-            for f in sparql_shapes.validate(store, [shape], focus_cache)
+            for f in setwise.validate(store, [shape], focus_cache)
             if next(iter(store.quads_for_pattern(ox.NamedNode(f.focus), None, None, g)), None) is not None
         ]
 
@@ -208,23 +208,23 @@ def run_checks(
     return CheckReport(path, triples, findings, results[len(tasks) - 1], seconds)
 
 
-def own_findings(store: ox.Store, graph: str) -> list[sparql_shapes.Finding]:
+def own_findings(store: ox.Store, graph: str) -> list[setwise.Finding]:
     """What the shapes cannot say about one partner's graph: it describes a dataset, and none of our resources."""
     g = ox.NamedNode(graph)
-    out: list[sparql_shapes.Finding] = []
-    datasets = sparql_shapes.select(store, package_query("partner-dataset"), g=g)
+    out: list[setwise.Finding] = []
+    datasets = setwise.select(store, question("partner-dataset"), g=g)
     if not list(datasets):
         out.append(
-            sparql_shapes.Finding(
+            setwise.Finding(
                 "Violation",
                 "(file)",
                 "no dataset description (a dcat:Dataset or void:Dataset)",
                 "own:dataset",
             )
         )
-    ours = sparql_shapes.select(store, package_query("partner-describes-ours"), g=g)
+    ours = setwise.select(store, question("partner-describes-ours"), g=g)
     out += [
-        sparql_shapes.Finding(
+        setwise.Finding(
             "Violation",
             row["s"].value,
             "a partner may not describe a resource of the IDAIS graph",
@@ -237,5 +237,5 @@ def own_findings(store: ox.Store, graph: str) -> list[sparql_shapes.Finding]:
 
 def links_per_goal(store: ox.Store, graph: str) -> list[tuple[str, int]]:
     """Every goal with the number of the partner's triples that point at it (zero included)."""
-    answer = sparql_shapes.select(store, package_query("partner-links-per-goal"), g=ox.NamedNode(graph))
+    answer = setwise.select(store, question("partner-links-per-goal"), g=ox.NamedNode(graph))
     return [(row["goal"].value, int(row["n"].value)) for row in answer]

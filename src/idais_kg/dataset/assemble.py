@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from idais_kg import description
+from idais_kg.dataset import description
 from idais_kg.errors import ParameterError
 from idais_kg.namespaces import GRAPH_DERIVED, GRAPH_GUIDE, GRAPH_ONTOLOGY, GRAPH_TRANSLATIONS, is_ours
-from idais_kg.project import Layout
-from idais_kg.queries import QueryRegistry, SavedQuery, prefix_block
 from idais_kg.results import Result
+from idais_kg.sources.layout import Layout
+from idais_kg.sources.queries import QueryRegistry, SavedQuery, prefix_block
 from idais_kg.store import Store, parse_file
 
 

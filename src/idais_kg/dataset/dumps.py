@@ -14,10 +14,10 @@ from pathlib import Path
 
 import rdflib
 
-from idais_kg.graph import KnowledgeGraph, load
-from idais_kg.inference import materialise
-from idais_kg.namespaces import GRAPH_DESCRIPTION, PREFIXES
-from idais_kg.project import Layout
+from idais_kg.dataset.assemble import KnowledgeGraph, load
+from idais_kg.dataset.entailment import materialise
+from idais_kg.namespaces import GRAPH_DESCRIPTION, PREFIXES, jsonld_context
+from idais_kg.sources.layout import Layout
 
 DUMP_NAME = "idais-kg"
 # file suffix -> store format; triple formats hold the union of all graphs, quad formats keep the named graphs
@@ -30,11 +30,6 @@ class BuildReport:
     files: list[Path]
     triples: int
     graphs: dict[str, int]
-
-
-def jsonld_context() -> dict[str, object]:
-    """The local JSON-LD context of the dumps: our prefixes, nothing fetched from elsewhere."""
-    return {"@context": dict(PREFIXES)}
 
 
 def serialise_all(kg: KnowledgeGraph) -> dict[str, bytes]:
@@ -61,7 +56,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def build(layout: Layout | None = None, out_dir: Path | None = None, infer: bool = False) -> BuildReport:
-    """Write the dumps; with ``infer``, the dataset also holds kg:graph/inferred (see idais_kg.inference)."""
+    """Write the dumps; with ``infer``, the dataset also holds kg:graph/inferred (see idais_kg.dataset.entailment)."""
     layout = layout or Layout.default()
     kg = load(layout)
     if infer:

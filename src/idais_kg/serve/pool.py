@@ -24,10 +24,10 @@ import subprocess
 import sys
 from typing import Any
 
-from idais_kg.serve.evaluation import ERROR, HEADER, MEMORY, READY, Answer, Job, frame, write_all
 from idais_kg.serve.kills import KillRecord
 from idais_kg.serve.sandbox import build_filter
 from idais_kg.serve.settings import MiB, Settings
+from idais_kg.serve.worker import ERROR, HEADER, MEMORY, READY, Answer, Job, frame, write_all
 
 __all__ = [
     "Answer",
@@ -44,7 +44,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 60.0
-WORKER_COMMAND = "from idais_kg.serve.evaluation import worker_main; worker_main()"
+WORKER_COMMAND = "from idais_kg.serve.worker import worker_main; worker_main()"
 # A worker's last words when it died for want of memory: Rust's default allocation-error handler, and a Python
 # MemoryError that reached the top or a PyO3 boundary (which then aborts on the null object it was left with).
 OUT_OF_MEMORY = (b"memory allocation of ", b"MemoryError")

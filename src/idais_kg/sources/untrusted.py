@@ -12,7 +12,7 @@ Every check that protects the process runs *before* the parser sees the data, on
 - RDF/XML: any DTD or entity declaration is refused (a few hundred bytes of nested entities cost rdflib 52 s
   here, and an external DTD would be fetched by some parsers);
 - JSON-LD: only inline contexts, or our own context document by its IRI (:data:`CONTEXT_IRI`), which is mapped
-  to the context the build writes (``build.jsonld_context``). Any other context reference (remote, ``file:``,
+  to the context the build writes (``namespaces.jsonld_context``). Any other context reference (remote, ``file:``,
   relative, ``@import``) is refused; nothing is ever fetched;
 - ``owl:imports`` is data, never followed: pyoxigraph has no import mechanism (it only parses the bytes it is
   given), and this module never resolves any IRI it reads (``tests/test_inputs.py`` checks it with a listener);
@@ -364,7 +364,7 @@ def _context_holders(document: Any) -> Iterator[dict[str, Any]]:
 
 
 def _our_context() -> dict[str, object]:
-    from idais_kg.build import jsonld_context
+    from idais_kg.namespaces import jsonld_context
 
     return cast(dict[str, object], jsonld_context()["@context"])
 

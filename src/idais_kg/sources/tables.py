@@ -24,8 +24,8 @@ import pyoxigraph as ox
 import yaml
 
 from idais_kg.errors import TableError
-from idais_kg.inputs import Limits, iri_flaw, read_bounded
 from idais_kg.namespaces import DCAT, DCTERMS, OWL, PREFIXES, RDF, RDFS, SKOS, VOID, XSD, is_ours
+from idais_kg.sources.untrusted import Limits, iri_flaw, read_bounded
 
 REQUIRED = ("subject_id", "subject_label", "predicate_id", "object_id")
 # SSSOM's entity_type values (subject_type column) and the class each stands for; a CURIE or IRI also works.

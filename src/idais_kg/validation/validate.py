@@ -4,7 +4,7 @@ Exit codes: 0 conforms (warnings and infos allowed), 1 violations or an inconsis
 failure. One inference mode, none: SHACL runs on the data as asserted (plus the ontology for class hierarchy), since
 inference changes SHACL's results.
 
-SHACL runs on ``idais_kg.shacl_validation`` (pyoxigraph; ~0.3 s on the guide) by default; ``engine="pyshacl"``
+SHACL runs on ``idais_kg.validation.shacl.engine`` (pyoxigraph; ~0.3 s on the guide) by default; ``engine="pyshacl"``
 runs the reference engine (~50 s), which the tests use for the shape cases and which must agree with it.
 """
 
@@ -20,12 +20,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from idais_kg import reasoning, shacl_shapes, shacl_validation
+from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.errors import IdaisError
-from idais_kg.graph import KnowledgeGraph
-from idais_kg.inputs import parse_untrusted
 from idais_kg.namespaces import GRAPH_INPUT, GRAPH_ONTOLOGY, IDAIS, SH
+from idais_kg.sources.untrusted import parse_untrusted
 from idais_kg.store import Store, parse_file
+from idais_kg.validation import hermit
+from idais_kg.validation.shacl import engine, shapes
 
 SEVERITIES = ("Violation", "Warning", "Info")
 SHN = rdflib.Namespace(SH)
@@ -49,7 +50,7 @@ class Finding:
 @dataclass
 class Report:
     findings: list[Finding]
-    reasoner: reasoning.ReasonerResult
+    reasoner: hermit.ReasonerResult
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -117,11 +118,11 @@ def shape_triples(shapes_dir: Path) -> list[ox.Quad]:
 
 
 def fast_shacl_findings(quads: list[ox.Quad], shapes_dir: Path) -> list[Finding]:
-    """SHACL on idais_kg.shacl_validation; the data graph is the union of all graphs, the ontology included (the
+    """SHACL on idais_kg.validation.shacl.engine; the data graph is the union of all graphs, the ontology included (the
     class hierarchy), as pySHACL's ``ont_graph`` mixes it in."""
     try:
-        results = shacl_validation.validate(quads, shacl_shapes.Shapes(shape_triples(shapes_dir)))
-    except shacl_shapes.UnsupportedShapes as exc:
+        results = engine.validate(quads, shapes.Shapes(shape_triples(shapes_dir)))
+    except shapes.UnsupportedShapes as exc:
         raise ToolError(f"SHACL engine: {exc} (run with the pyshacl engine)") from None
     return [
         Finding(
@@ -204,7 +205,7 @@ def validate(
 ) -> Report:
     """Validate the built dataset, or the given files with the guide as the target of their references.
 
-    ``engine`` is the SHACL engine: ``fast`` (idais_kg.shacl_validation) or ``pyshacl`` (the reference, ~150x
+    ``engine`` is the SHACL engine: ``fast`` (idais_kg.validation.shacl.engine) or ``pyshacl`` (the reference, ~150x
     slower).
     """
     timings: dict[str, float] = {}
@@ -223,7 +224,7 @@ def validate(
     timings["prepare"] = time.perf_counter() - start
     # HermiT runs in a JVM subprocess: start it first, so that SHACL and the queries run while it works
     pool = ThreadPoolExecutor(max_workers=1)
-    pending = pool.submit(reasoning.check_consistency, all_quads, GRAPH_ONTOLOGY) if reasoner else None
+    pending = pool.submit(hermit.check_consistency, all_quads, GRAPH_ONTOLOGY) if reasoner else None
     start = time.perf_counter()
     if engine == "pyshacl":
         data = to_rdflib(q for q in all_quads if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY))
@@ -235,7 +236,7 @@ def validate(
     start = time.perf_counter()
     findings += query_findings(kg, store)
     timings["queries"] = time.perf_counter() - start
-    result = reasoning.ReasonerResult("skipped")
+    result = hermit.ReasonerResult("skipped")
     if pending is not None:
         result = pending.result()
         timings["reasoner"] = result.seconds

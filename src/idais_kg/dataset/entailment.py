@@ -5,7 +5,7 @@ prp-spo2 for ``owl:propertyChainAxiom``), applied to the data until nothing new 
 read from the ontology graph, not written here, so a new inverse or chain in ``ontology/idais.ttl`` is materialised
 without a code change. Only triples that are not already asserted go to ``kg:graph/inferred``.
 
-Why rules over the store and not HermiT (behind ``reasoning.py``): these are exactly the inferences a query
+Why rules over the store and not HermiT (behind ``validation/hermit.py``): these are exactly the inferences a query
 writer wants spelled out (hasPolicy, hasQuote, hasAssessment, footnoteOf, describes, areaViaGoal, ofGoal);
 HermiT's property-value realisation via owlready2 computes far more (every class membership, owl:sameAs
 closure), needs Java and a second in-memory copy of the data, takes seconds instead of milliseconds, and hands

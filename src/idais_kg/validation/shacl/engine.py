@@ -1,5 +1,5 @@
 """A fast SHACL engine over pyoxigraph, for the constraint components that the shapes of ``shapes/`` use: it
-validates data against a shapes graph that idais_kg.shacl_shapes has read and checked (it refuses what this
+validates data against a shapes graph that idais_kg.validation.shacl.shapes has read and checked (it refuses what this
 engine does not implement).
 
 Why: pySHACL took ~48 s on the guide (7k triples), ~3.6 s of it on SHACL Core alone, the rest on SHACL-SPARQL
@@ -24,7 +24,7 @@ from typing import Any, cast
 import pyoxigraph as ox
 
 from idais_kg.namespaces import RDF, RDFS, SH, XSD
-from idais_kg.shacl_shapes import (
+from idais_kg.validation.shacl.shapes import (
     PROPERTY,
     SPARQL,
     TRUE,

@@ -16,7 +16,7 @@ class Layout:
     @classmethod
     def default(cls) -> Layout:
         env = os.environ.get("IDAIS_KG_HOME")
-        return cls(Path(env) if env else Path(__file__).resolve().parents[2])
+        return cls(Path(env) if env else Path(__file__).resolve().parents[3])
 
     @property
     def ontology_dir(self) -> Path:

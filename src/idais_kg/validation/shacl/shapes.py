@@ -1,4 +1,4 @@
-"""The shapes graph of idais_kg.shacl_validation: read once, and checked for what that engine implements.
+"""The shapes graph of idais_kg.validation.shacl.engine: read once, and checked for what that engine implements.
 
 The engine is not a general SHACL engine. It implements the parts of SHACL the shapes of ``shapes/`` use (listed
 in ``COMPONENTS`` and ``PATHS``), and :class:`Shapes` refuses a shapes graph that uses anything else
