@@ -14,12 +14,25 @@ fi
 if [ ! -e /usr/share/java/jena-shacl.jar ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libapache-jena-java >/dev/null
 fi
+# The OWL API (Protégé's parser and OWL 2 profile checker) for tests/test_owl_profile.py and the interoperability
+# suite (tests/serve/test_interop.py), which run tests/owlapi/OwlCheck.java with Debian's jars.
+if [ ! -e /usr/share/java/owlapi-api.jar ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libowlapi-java >/dev/null
+fi
 # Chromium for the browser tests (tests/serve/test_browser.py drives Debian's chromium with Playwright).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   else
     echo "warning: no chromium on PATH; the browser tests will skip (as root, this script installs it)" >&2
+  fi
+fi
+# Graphviz dot for the ontology's diagram (/ontology/diagram.svg, drawn in memory when the server serves it).
+if ! command -v dot >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+  else
+    echo "warning: no dot on PATH; /ontology shows no diagram (as root, this script installs graphviz)" >&2
   fi
 fi
 # Virtuoso for tests/test_remote_virtuoso.py, which starts its own virtuoso-t on loopback ports. Only the binaries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,66 @@ def test_syntax_error_names_file_and_line_and_keeps_old_dumps(project_copy: Layo
     assert err.value.path.endswith("overview.ttl")
     assert err.value.line == 21
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# A prefixed name whose local part holds a backslash escape (``ed:section\/x``), outside string literals.
+ESCAPED_NAME = re.compile(r"(?<![\w<\"'])[A-Za-z][\w.-]*:[^\s\\]*(?:\\\S[^\s\\]*)+")
+LITERAL = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"')
+
+
+def escaped_names(turtle: str) -> list[str]:
+    """The prefixed names with escapes in a Turtle text (its string literals left out).
+
+    >>> escaped_names('ed:section\\\\/x a ed:y ; rdfs:label "a:b\\\\/c" .')
+    ['ed:section\\\\/x']
+    """
+    return [m.group(0) for m in ESCAPED_NAME.finditer(LITERAL.sub('""', turtle))]
+
+
+@pytest.mark.parametrize("name", ["idais-kg.ttl", "idais-kg.trig", "void.ttl"])
+def test_turtle_dumps_have_no_escaped_prefixed_names(built: Path, name: str) -> None:
+    text = (built / name).read_text(encoding="utf-8")
+    assert escaped_names(text) == []
+    if name == "idais-kg.ttl":  # the prefixes are still used where they can be (in TriG, the graph names
+        assert "ed:" in text and "kg:" in text  # kg:graph/... hold every quad in full IRIs)
+
+
+def test_the_ontology_has_no_escaped_prefixed_names() -> None:
+    assert escaped_names((Path(__file__).resolve().parents[1] / "ontology" / "idais.ttl").read_text()) == []
+
+
+def test_escaped_names_finds_what_pyoxigraph_would_write() -> None:
+    import pyoxigraph as ox
+
+    from idais_kg.namespaces import PREFIXES
+
+    triple = ox.Triple(
+        ox.NamedNode(PREFIXES["ed"] + "section/x"), ox.NamedNode(RDF_TYPE), ox.NamedNode(RDF_TYPE)
+    )
+    raw = ox.serialize([triple], format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)) or b""
+    assert escaped_names(raw.decode()) == ["ed:section\\/x"]
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def count(kg, pattern: str, distinct: bool) -> int:  # type: ignore[no-untyped-def]
+    inner = f"SELECT DISTINCT * {{ {pattern} }}" if distinct else f"SELECT * {{ {pattern} }}"
+    return int(kg.sparql(f"SELECT (COUNT(*) AS ?n) {{ {inner} }}").values("n")[0])
+
+
+def test_the_default_graph_is_a_set(kg) -> None:  # type: ignore[no-untyped-def]
+    """COUNT(*) equals COUNT(DISTINCT) over every shape of triple pattern: any triple, each predicate, each
+    class; ``?r idais:matchesPolicy ?p`` counted 65 rows for 55 pairs while the default graph was the engine's union."""
+    patterns = ["?s ?p ?o", "?s a ?c"]
+    predicates = kg.sparql("SELECT DISTINCT ?p { ?s ?p ?o } ORDER BY ?p").values("p")
+    classes = kg.sparql("SELECT DISTINCT ?c { ?s a ?c } ORDER BY ?c").values("c")
+    patterns += [f"?s <{p}> ?o" for p in predicates] + [f"?s a <{c}>" for c in classes]
+    unequal = [p for p in patterns if count(kg, p, False) != count(kg, p, True)]
+    assert unequal == []
+    triples = {(q.subject, q.predicate, q.object) for q in kg.store.quads()}
+    assert count(kg, "?s ?p ?o", False) == len(triples) == len(kg.store) - 10  # 10 triples sit in two graphs
+    assert count(kg, "?r idais:matchesPolicy ?p", False) == 55
+    # the named graphs still hold each their own copy
+    in_graphs = int(kg.sparql("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }").values("n")[0])
+    assert in_graphs == len(kg.store)

@@ -117,3 +117,34 @@ def test_build_syntax_error_exit_code(project_copy, tmp_path: Path) -> None:  # 
     code, _, err = run("build", "--out", str(tmp_path), env={"IDAIS_KG_HOME": str(project_copy.root)})
     assert code == 2
     assert "zz-broken.ttl:3" in err
+
+
+def test_version_names_code_data_and_sources() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "idais-kg 0.1.0"
+    assert lines[1].startswith("data: guide edition 2025-02, ontology 1.0.0, sources sha256:")
+    assert lines[2] == f"sources: checkout {Path(__file__).resolve().parents[1]}"
+
+
+def test_version_follows_the_sources(project_copy) -> None:  # type: ignore[no-untyped-def]
+    _, before, _ = run("--version", env={"IDAIS_KG_HOME": str(project_copy.root)})
+    with (project_copy.data_dir / "guide" / "edition.ttl").open("a", encoding="utf-8") as handle:
+        handle.write("\n# an edit\n")
+    _, after, _ = run("--version", env={"IDAIS_KG_HOME": str(project_copy.root)})
+    assert before.splitlines()[2] == after.splitlines()[2] == f"sources: IDAIS_KG_HOME {project_copy.root}"
+    assert before.splitlines()[1] != after.splitlines()[1]  # the fingerprint of the sources changed
+
+
+def test_query_tsv_and_xml() -> None:
+    code, out, _ = run("query", "quotes-by-dialogue", "--format", "tsv")
+    assert code == 0
+    assert out.splitlines()[0].split("\t")[0] == "?dialogue"
+    assert len(out.splitlines()) == 4  # a header and 3 rows
+    code, out, _ = run("query", "quotes-by-dialogue", "--format", "xml")
+    assert code == 0
+    assert out.startswith(
+        "<?xml version='1.0' encoding='utf-8'?>\n<sparql xmlns=\"http://www.w3.org/2005/sparql-results#\">"
+    )
+    assert out.count("<result>") == 3

@@ -221,7 +221,7 @@ def test_cli_check_then_add_uses_the_verdict(tmp_path: Path) -> None:
         main,
         ["partner", "add", "lumen", str(CASES / "links.csv"), "--store", store, "--replace", "--recheck"],
     )
-    assert "replaced partner lumen: 13 triples (checked now)" in replaced.output
+    assert "replaced partner lumen: 29 triples (checked now)" in replaced.output
 
 
 def test_killed_while_the_staging_copy_is_written(kg: KnowledgeGraph, tmp_path: Path) -> None:

@@ -146,3 +146,28 @@ def test_reasoner_input_leaves_out_only_inert_properties(kg) -> None:  # type: i
     } <= inert
     constrained = {IDAIS + p for p in ("rank", "year", "footnoteNumber", "startLine", "rowNumber", "level")}
     assert not inert & constrained
+
+
+def test_turtle_report_is_a_standard_validation_report() -> None:
+    """``validate --format turtle`` writes a sh:ValidationReport: each SHACL result with its focus node, value and
+    shape as the RDF terms they are and its constraint component (tests/test_shacl_engine.py compares the report
+    with pySHACL's on every shape case, by graph isomorphism)."""
+    import rdflib
+    from rdflib.namespace import RDF, SH
+
+    code, out, _ = run("validate", "--no-reasoner", "--format", "turtle")
+    assert code == 0
+    report = rdflib.Graph().parse(data=out, format="turtle")
+    (node,) = report.subjects(RDF.type, SH.ValidationReport)
+    assert report.value(node, SH.conforms) == rdflib.Literal(True)
+    ish = rdflib.Namespace("https://w3id.org/idais-kg/shapes#")
+    spellings = list(report.subjects(SH.sourceShape, ish.DialogueNameSpelling))
+    assert len(spellings) == 15
+    for result in spellings:
+        assert report.value(result, SH.focusNode) == rdflib.URIRef(
+            "https://w3id.org/idais-kg/id/organisation/idais"
+        )
+        assert report.value(result, SH.sourceConstraintComponent) == SH.SPARQLConstraintComponent
+        assert isinstance(report.value(result, SH.value), rdflib.Literal)
+    sources = set(report.objects(None, SH.sourceShape))
+    assert all(isinstance(s, rdflib.URIRef) for s in sources if "shapes#" in str(s))

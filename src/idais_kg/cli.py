@@ -11,6 +11,8 @@ from typing import Any
 import click
 
 from idais_kg.errors import IdaisError, InputError
+from idais_kg.results import GRAPH_FORMATS as RESULT_GRAPH_FORMATS
+from idais_kg.results import RENDERERS
 from idais_kg.version import __version__
 
 
@@ -41,8 +43,30 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
+def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version: the code version, the data version and which sources this run uses."""
+    if not value or ctx.resilient_parsing:
+        return
+    from idais_kg.sources.layout import Layout
+
+    layout = Layout.default()
+    click.echo(f"idais-kg {__version__}\ndata: {layout.data_version()}\nsources: {layout.describe()}")
+    ctx.exit()
+
+
+TABLE_FORMATS = list(RENDERERS)  # SELECT and ASK
+GRAPH_FORMATS = list(RESULT_GRAPH_FORMATS)  # CONSTRUCT and DESCRIBE
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="idais-kg")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=show_version,
+    help="Show the code and data versions and which sources are used, and exit.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def main(debug: bool) -> None:
     """The IDAIS Policy Guide as a knowledge graph: build, query, validate and serve it."""
@@ -60,10 +84,18 @@ def main(debug: bool) -> None:
     is_flag=True,
     help="Add the graph kg:graph/inferred: inverses, sub-properties and chains the ontology entails.",
 )
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The partner store whose guide to bring up to date (default build/store, when it exists).",
+)
 @reports_errors
-def build(out_dir: Path | None, infer: bool) -> None:
+def build(out_dir: Path | None, infer: bool, store_dir: Path | None) -> None:
     """Assemble ontology and data into one dataset and write the dumps and the dataset description."""
     from idais_kg.dataset.dumps import build as run_build
+    from idais_kg.dataset.serving import default_store_dir, refresh_guide
+    from idais_kg.dataset.versioned import current
 
     report = run_build(out_dir=out_dir, infer=infer)
     click.echo(f"built {report.triples} triples in {len(report.graphs)} graphs")
@@ -71,18 +103,20 @@ def build(out_dir: Path | None, infer: bool) -> None:
         click.echo(f"  {count:>7}  {graph}")
     for path in report.files:
         click.echo(f"wrote {path}")
+    store_dir = store_dir or default_store_dir()
+    if current(store_dir) is not None:  # the store's copy of the guide follows every build
+        kept = refresh_guide(store_dir)
+        click.echo(f"updated the guide in the partner store {store_dir} ({kept} partner graphs kept)")
 
 
 @main.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS), default="table", show_default=True)
 @reports_errors
 def stats(fmt: str) -> None:
     """Print the number of instances of each class."""
-    from idais_kg.dataset.assemble import load
+    from idais_kg.dataset.serving import serving_graph
 
-    click.echo(load().stats().render(fmt))
+    echo_output(serving_graph().stats().render(fmt))
 
 
 @main.command()
@@ -91,9 +125,7 @@ def stats(fmt: str) -> None:
 @click.option(
     "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable)."
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS), default="table", show_default=True)
 @click.option("--endpoint", metavar="URL", help="Run it at this remote SPARQL query endpoint instead.")
 @reports_errors
 def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endpoint: str | None) -> None:
@@ -108,15 +140,62 @@ def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endp
             )
             click.echo(f"{saved.name:34} {args:22} {saved.summary}")
         return
-    from idais_kg.dataset.assemble import load
+    from idais_kg.dataset.serving import serving_graph
 
-    kg = load(with_description=False)
+    kg = serving_graph()  # the dataset serve serves: the partner store when there is one
     if endpoint:
         from idais_kg.remote import query as remote_query
 
-        click.echo(remote_query(kg, name, endpoint, parse_params(params)).render(fmt))
+        echo_output(remote_query(kg, name, endpoint, parse_params(params)).render(fmt))
         return
-    click.echo(kg.query(name, **parse_params(params)).render(fmt))
+    echo_output(kg.query(name, **parse_params(params)).render(fmt))
+
+
+@main.command()
+@click.argument("query_text", metavar="QUERY-OR-FILE")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(TABLE_FORMATS + GRAPH_FORMATS),
+    help="Default: table for SELECT and ASK, turtle for CONSTRUCT and DESCRIBE.",
+)
+@click.option("--endpoint", metavar="URL", help="Run it at this remote SPARQL query endpoint instead.")
+@reports_errors
+def sparql(query_text: str, fmt: str | None, endpoint: str | None) -> None:
+    """Run an ad-hoc SPARQL query of any form, given as text or as the path of a file (our prefixes declared).
+
+    Exit code 2 on a query that does not parse (the message names its line:column) or a format that does not
+    fit the answer.
+    """
+    from idais_kg.results import Result, Triples, render_answer
+
+    text = read_query(query_text)
+    answer: Result | Triples
+    if endpoint:
+        from idais_kg.remote import sparql as remote_sparql
+
+        answer = remote_sparql(text, endpoint)
+    else:
+        from idais_kg.dataset.serving import serving_graph
+
+        answer = serving_graph().answer(text)
+    echo_output(render_answer(answer, fmt))
+
+
+def echo_output(text: str) -> None:
+    """An answer on stdout, ending in one newline whether or not its format ends in one (CSV, TSV, Turtle do)."""
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def read_query(arg: str) -> str:
+    """The query text: the file ``arg`` names when there is one, else ``arg`` itself."""
+    path = Path(arg)
+    if "\n" not in arg and len(arg) < 4096 and path.is_file():
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{arg}: cannot read the query: {exc}") from None
+    return arg
 
 
 @main.command()

@@ -85,6 +85,8 @@ class PartnerRejected(IdaisError):
 
 
 class UnknownQueryError(InputError):
+    """A saved query asked for by a name the registry does not hold; the message lists the known ones."""
+
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         super().__init__(f"unknown query {name!r}; known queries: {', '.join(known)}")

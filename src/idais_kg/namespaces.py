@@ -23,6 +23,7 @@ GRAPH_INPUT = KG + "graph/input"  # files given to `validate`, beside the guide
 GRAPH_INFERRED = KG + "graph/inferred"  # `build --infer`: what the ontology's axioms entail
 PARTNER_GRAPH_BASE = KG + "graph/partner/"
 PARTNER_REGISTRY_GRAPH = KG + "graph/partners"  # PROV records of who added which partner file, and when
+GRAPH_STORE = KG + "graph/store"  # in the persistent store: which build of the sources its guide graphs hold
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -32,11 +33,17 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
+FABIO = "http://purl.org/spar/fabio/"
+PRISM = "http://prismstandard.org/namespaces/basic/2.0/"
+DOI_RESOLVER = "https://doi.org/"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 SH = "http://www.w3.org/ns/shacl#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
+SPARQL_RESULTS = "http://www.w3.org/2005/sparql-results#"  # the XML results format
+XML_NS = "http://www.w3.org/XML/1998/namespace"  # of xml:lang
+OWLREADY = "http://www.lesfleursdunormal.fr/static/_downloads/owlready_ontology.owl#"  # owlready2's own terms
 
 # Prefixes offered to queries, dumps and the JSON-LD context.
 PREFIXES: dict[str, str] = {

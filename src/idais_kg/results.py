@@ -1,4 +1,5 @@
-"""Query results in the forms users ask for: a terminal table, CSV, and SPARQL 1.1 Query Results JSON."""
+"""Query results in the forms users ask for: a terminal table, and the SPARQL 1.1 Query Results CSV, TSV, JSON
+and XML formats for SELECT and ASK; Turtle, N-Triples and JSON-LD for the graph of a CONSTRUCT or DESCRIBE."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import io
 import json
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree as ET
 
 import pyoxigraph as ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+from idais_kg.errors import InputError
+from idais_kg.namespaces import PREFIXES, SPARQL_RESULTS, XML_NS, XSD
+
+if TYPE_CHECKING:
+    import rdflib
+
+XSD_STRING = XSD + "string"
 
 
 @dataclass
@@ -24,8 +32,8 @@ class Result:
 
     @classmethod
     def from_oxigraph(cls, answer: Any) -> Result:
-        if isinstance(answer, bool):
-            return cls([], [], answer)
+        if isinstance(answer, bool | ox.QueryBoolean):
+            return cls([], [], bool(answer))
         if isinstance(answer, ox.QuerySolutions):
             names = [v.value for v in answer.variables]
             rows = [{n: s[n] for n in names if s[n] is not None} for s in answer]
@@ -55,6 +63,49 @@ class Result:
         for row in self.rows:
             writer.writerow([safe_cell(term_text(row[v])) if v in row else "" for v in self.variables])
         return out.getvalue()
+
+    def to_tsv(self) -> str:
+        """SPARQL 1.1 Query Results TSV: terms in their N-Triples form (pyoxigraph's, which writes a tab or a line
+        break in a literal as ``\\t``, ``\\n``, so that a row stays one line of cells).
+
+        An ASK answer (which the TSV format does not define) is ``?boolean`` over ``true`` or ``false``.
+        """
+        if self.boolean is not None:
+            return "?boolean\n" + ("true" if self.boolean else "false") + "\n"
+        lines = ["\t".join(f"?{v}" for v in self.variables)]
+        for row in self.rows:
+            lines.append("\t".join(str(row[v]) if v in row else "" for v in self.variables))
+        return "\n".join(lines) + "\n"
+
+    def to_xml(self) -> str:
+        """SPARQL Query Results XML Format (second edition)."""
+        ET.register_namespace("", SPARQL_RESULTS)
+
+        def tag(name: str) -> str:
+            return f"{{{SPARQL_RESULTS}}}{name}"
+
+        root = ET.Element(tag("sparql"))
+        head = ET.SubElement(root, tag("head"))
+        if self.boolean is not None:
+            ET.SubElement(root, tag("boolean")).text = "true" if self.boolean else "false"
+        else:
+            for v in self.variables:
+                ET.SubElement(head, tag("variable"), name=v)
+            results = ET.SubElement(root, tag("results"))
+            for row in self.rows:
+                result = ET.SubElement(results, tag("result"))
+                for v in self.variables:
+                    if v not in row:
+                        continue
+                    binding = ET.SubElement(result, tag("binding"), name=v)
+                    term = term_json(row[v])
+                    attrs = {}
+                    if "xml:lang" in term:
+                        attrs[f"{{{XML_NS}}}lang"] = term["xml:lang"]
+                    elif "datatype" in term:
+                        attrs["datatype"] = term["datatype"]
+                    ET.SubElement(binding, tag(term["type"]), attrs).text = term["value"]
+        return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
     def to_table(self, max_width: int = 60) -> str:
         if self.boolean is not None:
@@ -117,4 +168,64 @@ def clip(text: str, w: int) -> str:
     return out + "…"
 
 
-RENDERERS = {"table": Result.to_table, "csv": Result.to_csv, "json": Result.to_json}
+@dataclass
+class Triples:
+    """The graph a CONSTRUCT or DESCRIBE answers, as pyoxigraph triples (``to_rdflib()`` for an rdflib Graph)."""
+
+    triples: list[ox.Triple]
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def render(self, fmt: str) -> str:
+        """The graph in ``fmt`` (a key of ``GRAPH_FORMATS``), triples in a fixed order, our prefixes declared."""
+        ordered = sorted(self.triples, key=str)
+        return (ox.serialize(ordered, format=GRAPH_FORMATS[fmt], prefixes=self.prefixes()) or b"").decode()
+
+    def prefixes(self) -> dict[str, str]:
+        """Those of our prefixes that the triples' IRIs use, so that a small graph is not all declarations."""
+        iris = {t.value for triple in self.triples for t in triple if isinstance(t, ox.NamedNode)}
+        return {p: ns for p, ns in sorted(PREFIXES.items()) if any(iri.startswith(ns) for iri in iris)}
+
+    def to_rdflib(self) -> rdflib.Graph:
+        """The triples as an rdflib Graph with our prefixes bound (through N-Triples, so every term is exact)."""
+        import rdflib
+
+        graph = rdflib.Graph()
+        for prefix, iri in PREFIXES.items():
+            graph.bind(prefix, iri, override=True, replace=True)
+        graph.parse(data=self.render("ntriples"), format="nt")
+        return graph
+
+
+def answer_of(answer: Any) -> Result | Triples:
+    """A pyoxigraph query answer as a Result (SELECT, ASK) or as Triples (CONSTRUCT, DESCRIBE)."""
+    if isinstance(answer, ox.QueryTriples):
+        return Triples(list(answer))
+    return Result.from_oxigraph(answer)
+
+
+RENDERERS = {
+    "table": Result.to_table,
+    "csv": Result.to_csv,
+    "tsv": Result.to_tsv,
+    "json": Result.to_json,
+    "xml": Result.to_xml,
+}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+def render_answer(answer: Result | Triples, fmt: str | None = None) -> str:
+    """Any query's answer in ``fmt``: table (the default), csv, tsv, json or xml for SELECT and ASK; turtle (the
+    default), ntriples or jsonld for CONSTRUCT and DESCRIBE. A format that does not fit raises InputError."""
+    if isinstance(answer, Triples):
+        if (fmt or "turtle") not in GRAPH_FORMATS:
+            raise InputError(f"the answer is a graph: --format takes {', '.join(GRAPH_FORMATS)}, not {fmt}")
+        return answer.render(fmt or "turtle")
+    if (fmt or "table") not in RENDERERS:
+        raise InputError(f"the answer is a table: --format takes {', '.join(RENDERERS)}, not {fmt}")
+    return answer.render(fmt or "table")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ SUFFIX_FORMATS = {
 }
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+DEFAULT = ox.DefaultGraph()
+# A local name every Turtle parser reads as it is: no escape (``ed:section\\/x``), which OWL API's parser (Protégé)
+# refuses, and nothing at either end that some parsers misread (a leading digit or ``-``, a trailing ``.``).
+PLAIN_LOCAL = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_-]*)?")
 
 
 def format_of(path: Path) -> str:
@@ -62,35 +67,125 @@ def parse_bytes(path: Path, data: bytes, fmt: str) -> list[ox.Quad]:
         raise RdfSyntaxError(path, exc.msg, exc.lineno) from None
 
 
+def prefix_of(iri: str, namespaces: list[str]) -> str | None:
+    """The namespace pyoxigraph abbreviates ``iri`` with: the longest one it starts with (``namespaces`` sorted
+    longest first).
+
+    >>> prefix_of("http://e/a/b/c", ["http://e/a/b/", "http://e/a/"])
+    'http://e/a/b/'
+    """
+    return next((ns for ns in namespaces if iri.startswith(ns)), None)
+
+
+def iris_of(term: object) -> Iterator[str]:
+    if isinstance(term, ox.NamedNode):
+        yield term.value
+    elif isinstance(term, ox.Literal):
+        yield term.datatype.value
+    elif isinstance(term, (ox.Triple, ox.Quad)):
+        for part in (term.subject, term.predicate, term.object):
+            yield from iris_of(part)
+        if isinstance(term, ox.Quad):
+            yield from iris_of(term.graph_name)
+
+
+def needs_escape(iris: Iterable[str], prefixes: dict[str, str]) -> set[str]:
+    """The names of ``prefixes`` under which one of ``iris`` would be written with an escaped local name.
+
+    >>> sorted(needs_escape(["http://e/a/x/y", "http://e/b/z"], {"a": "http://e/a/", "b": "http://e/b/"}))
+    ['a']
+    """
+    by_length = sorted(prefixes.values(), key=len, reverse=True)
+    names = {ns: name for name, ns in prefixes.items()}
+    bad = set()
+    for iri in iris:
+        ns = prefix_of(iri, by_length)
+        if ns is not None and not PLAIN_LOCAL.fullmatch(iri[len(ns) :]):
+            bad.add(names[ns])
+    return bad
+
+
+Statement = ox.Triple | ox.Quad
+
+
+def serialize_plain(
+    statements: Iterable[Statement], fmt: ox.RdfFormat, prefixes: dict[str, str] | None
+) -> bytes:
+    """Triples or quads in ``fmt``; in Turtle and TriG no prefixed name has an escaped local name.
+
+    The statements whose IRIs all abbreviate to plain local names are written with every prefix; the others after
+    them, with only the prefixes that abbreviate none of their IRIs into an escape (so those IRIs are written in
+    full). Two Turtle (or TriG) documents one after the other are one document.
+    """
+    items: list[Any] = list(statements)  # all triples or all quads, as ox.serialize takes them
+    if not prefixes or fmt not in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        return ox.serialize(items, format=fmt, prefixes=prefixes) or b""
+    dirty = {i for i in {i for item in items for i in iris_of(item)} if needs_escape([i], prefixes)}
+    if not dirty:
+        return ox.serialize(items, format=fmt, prefixes=prefixes) or b""
+    plain: list[Any] = []
+    rest: list[Any] = []
+    for item in items:
+        (rest if any(i in dirty for i in iris_of(item)) else plain).append(item)
+    kept = dict(prefixes)
+    while bad := needs_escape({i for item in rest for i in iris_of(item)}, kept):
+        kept = {n: ns for n, ns in kept.items() if n not in bad}
+    head = ox.serialize(plain, format=fmt, prefixes=prefixes) or b""
+    # the tail declares again the prefixes it keeps (the same IRI for the same name, which Turtle allows)
+    tail = ox.serialize(rest, format=fmt, prefixes=kept) or b""
+    return head + b"\n" + tail.lstrip(b"\n")
+
+
 class Store:
-    """An in-memory (or on-disk) quad store; the default graph of queries is the union of all graphs."""
+    """An in-memory (or on-disk) quad store of named graphs; the default graph of queries is their RDF merge.
+
+    The SPARQL default graph is one RDF graph, a set: a triple that two named graphs hold is in it once. The
+    engine's union default graph would repeat it (``COUNT(*)`` over ``?s ?p ?o`` counted 7,071 rows for 7,061
+    triples), so the store keeps the merge itself, in its real default graph, and queries read that. Everything
+    here but ``query`` sees the named graphs only; quads given for the default graph go into the merge alone.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self._store = ox.Store(str(path)) if path else ox.Store()
 
     def add_all(self, quads: Iterable[ox.Quad]) -> None:
+        quads = list(quads)
         self._store.extend(quads)
+        self._store.extend(
+            ox.Quad(q.subject, q.predicate, q.object) for q in quads if q.graph_name != DEFAULT
+        )
+
+    def _merge_again(self) -> None:
+        """Rebuild the default graph from the named graphs (after a graph was removed)."""
+        self._store.clear_graph(DEFAULT)
+        self._store.extend([ox.Quad(q.subject, q.predicate, q.object) for q in self.quads()])
 
     def __len__(self) -> int:
-        return len(self._store)
+        """The number of quads in the named graphs."""
+        return sum(1 for _ in self.quads())
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        g = ox.NamedNode(graph) if graph else None
-        return iter(self._store.quads_for_pattern(None, None, None, g))
+        """The quads of one named graph, or of all of them (never the merged default graph)."""
+        if graph:
+            return iter(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        return (q for q in self._store.quads_for_pattern(None, None, None, None) if q.graph_name != DEFAULT)
 
     def quads_about(self, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Quad]:
-        """Every quad (in any graph) whose subject is ``subject``."""
-        return iter(self._store.quads_for_pattern(subject, None, None, None))
+        """Every quad (in any named graph) whose subject is ``subject``."""
+        quads = self._store.quads_for_pattern(subject, None, None, None)
+        return (q for q in quads if q.graph_name != DEFAULT)
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def clear_graph(self, graph: str) -> None:
         self._store.remove_graph(ox.NamedNode(graph))
+        self._merge_again()
 
     def load_nquads(self, data: bytes) -> None:
         """Add a whole N-Quads serialisation (as made by ``serialize("nquads")``), e.g. in a query worker."""
         self._store.load(data, format=ox.RdfFormat.N_QUADS)
+        self._merge_again()
 
     def query(
         self,
@@ -102,10 +197,12 @@ class Store:
         query_dataset: bool = False,
         base_iri: str | None = None,
     ) -> Any:
-        """Evaluate a query; by default the default graph is the union of all graphs.
+        """Evaluate a query; by default the default graph is the merge of all graphs (each triple once).
 
         ``default_graph``/``named_graphs`` set the dataset as the SPARQL protocol's ``default-graph-uri`` and
-        ``named-graph-uri`` do; ``query_dataset`` lets the query's own FROM / FROM NAMED clauses apply.
+        ``named-graph-uri`` do. Without them the query's own FROM / FROM NAMED clauses apply, where it has them
+        (``query_dataset`` says so; the engine reads them from the query itself), else the merged default graph
+        and every named graph.
         """
         subs: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in (bindings or {}).items()}
         dataset: dict[str, Any] = {}
@@ -114,8 +211,6 @@ class Store:
                 dataset["default_graph"] = [ox.NamedNode(g) for g in default_graph]
             if named_graphs is not None:
                 dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        elif not query_dataset:
-            dataset["use_default_graph_as_union"] = True
         try:
             return self._store.query(sparql, substitutions=subs or None, base_iri=base_iri, **dataset)
         except SyntaxError as exc:
@@ -127,18 +222,18 @@ class Store:
         """Run a CONSTRUCT and add its triples to ``graph``; return how many were added."""
         target = ox.NamedNode(graph)
         triples = list(self.query(sparql))
-        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
+        self.add_all([ox.Quad(t.subject, t.predicate, t.object, target) for t in triples])
         return len(triples)
 
     def serialize(self, fmt: str, graph: str | None = None, prefixes: dict[str, str] | None = None) -> bytes:
         """Serialise the whole dataset (quad formats) or one graph / the union (triple formats)."""
         rdf_format = FORMATS[fmt]
         if rdf_format.supports_datasets:
-            data = self._store.dump(format=rdf_format, prefixes=prefixes)
-        elif graph:
-            data = self._store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes)
+            return serialize_plain(self.quads(), rdf_format, prefixes)
+        if graph:
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in self.quads(graph)]
         else:
-            triples = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store}
-            data = ox.serialize(sorted(triples, key=str), format=rdf_format, prefixes=prefixes)
-        assert data is not None  # serialising without an output always returns bytes
-        return data
+            triples = sorted(
+                (q.triple for q in self._store.quads_for_pattern(None, None, None, DEFAULT)), key=str
+            )
+        return serialize_plain(triples, rdf_format, prefixes)

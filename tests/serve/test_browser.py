@@ -223,3 +223,35 @@ def test_query_page_with_the_plain_editor(server, browser_page) -> None:
     shoot(page, "query-plain")
     only_loopback(server, requested)
     assert seen.violations() == [] and seen.dialogs == []
+
+
+NARROW_PAGES = [
+    "/",
+    "/id/goal/post-deployment-monitoring",
+    "/id/guide/2025-02/policy/broaden-model-registration-visibility",
+    "/id/source/anderljung-2023-frontier-ai-regulation",
+    "/id/area/domestic-governance",
+    "/ontology",
+    "/id/dataset",
+]
+
+
+@pytest.mark.parametrize("path", NARROW_PAGES)
+def test_pages_fit_a_phone_without_sideways_scrolling(server, browser_page, path: str) -> None:
+    """At 375 px (a phone), no page is wider than the window; goal cards sit in a grid of equal-height rows."""
+    page, _ = browser_page
+    page.set_viewport_size({"width": 375, "height": 800})  # type: ignore[attr-defined]
+    page.goto(server.url + path)  # type: ignore[attr-defined]
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 375, f"{path} is {width} px wide at 375 px"
+    shoot(page, "narrow-" + (path.strip("/").replace("/", "-") or "home"))
+    if path == "/":
+        page.set_viewport_size({"width": 1400, "height": 900})  # type: ignore[attr-defined]
+        tops = page.evaluate(  # type: ignore[attr-defined]
+            "[...document.querySelector('.goals').children].map(c => [c.offsetTop, c.offsetHeight])"
+        )
+        rows: dict[int, set[int]] = {}
+        for top, height in tops:
+            rows.setdefault(top, set()).add(height)
+        assert len(rows) < len(tops)  # several cards a row at 1400 px
+        assert all(len(heights) == 1 for heights in rows.values())  # aligned: one height per row

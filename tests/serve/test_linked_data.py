@@ -166,3 +166,14 @@ def test_pages_are_cached_with_etag(server) -> None:
     status, headers, _ = server.get("/id/area/safety-research", "text/html")
     assert status == 200
     assert server.get("/id/area/safety-research", "text/html", If_None_Match=headers["etag"])[0] == 304
+
+
+def test_resource_turtle_has_no_escaped_prefixed_names(server, union) -> None:
+    """OWL API 5.1.9 (Protégé) stops at ``ed:section\\/…``: a local name that would need an escape is written as
+    the full IRI, and the prefixes are still used for the rest."""
+    goal = "https://w3id.org/idais-kg/id/goal/ai-safety-rd-resources"
+    status, _, body = server.get("/id/goal/ai-safety-rd-resources", "text/turtle")
+    assert status == 200 and b"\\" not in body
+    full = b"<https://w3id.org/idais-kg/id/guide/2025-02/section/"
+    assert b"goal:ai-safety-rd-resources idais:describedIn " + full in body
+    assert isomorphic(rdflib.Graph().parse(data=body, format="turtle"), description(union, goal))

@@ -98,8 +98,105 @@ def test_describe_is_rdf(server) -> None:
 
 def test_not_acceptable(server) -> None:
     assert server.get("/sparql?query=" + quote(COUNT_GOALS), "text/turtle")[0] == 406
-    assert server.get("/sparql?query=" + quote(CONSTRUCT), "text/csv")[0] == 406
+    assert server.get("/sparql?query=" + quote(CONSTRUCT), "image/png")[0] == 406
     assert server.get("/sparql?query=" + quote(COUNT_GOALS), "image/png")[0] == 406
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "rdflib_format"),
+    [
+        ("text/csv", "text/turtle", "turtle"),
+        ("text/tab-separated-values", "text/turtle", "turtle"),
+        ("application/sparql-results+json", "application/ld+json", "json-ld"),
+        ("application/json", "application/ld+json", "json-ld"),
+        ("application/sparql-results+xml", "application/rdf+xml", "xml"),
+    ],
+)
+def test_a_graph_asked_for_in_a_results_format_comes_in_rdf(
+    server, kg, accept: str, media: str, rdflib_format: str
+) -> None:
+    status, headers, body = server.get("/sparql?query=" + quote(CONSTRUCT), accept)
+    assert status == 200 and headers["content-type"].startswith(media)
+    assert headers["x-format-fallback"].startswith(media + ": a CONSTRUCT answer is a graph")
+    assert len(rdflib.Graph().parse(data=body, format=rdflib_format)) == goal_count(kg)
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "body"),
+    [
+        ("ASK {}", "text/csv", b"_askResult\r\ntrue\r\n"),
+        ("ASK { FILTER(false) }", "text/csv", b"_askResult\r\nfalse\r\n"),
+        ("ASK {}", "text/tab-separated-values", b"?_askResult\ntrue\n"),
+        ("ASK { FILTER(false) }", "text/tab-separated-values", b"?_askResult\nfalse\n"),
+    ],
+)
+def test_ask_in_csv_and_tsv_as_jena_writes_it(server, query: str, accept: str, body: bytes) -> None:
+    status, headers, answer = server.get("/sparql?query=" + quote(query), accept)
+    assert (status, headers["content-type"].split(";")[0], answer) == (200, accept, body)
+
+
+def test_unknown_parameters_are_ignored_and_named(server, kg) -> None:
+    path = "/sparql?" + urlencode(
+        {"query": COUNT_GOALS, "_": "1700000000", "callback": "f", "format": "json"}
+    )
+    status, headers, body = server.get(path, "application/sparql-results+json")
+    assert status == 200 and headers["x-ignored-parameters"] == "_, callback, format"
+    assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) == goal_count(kg)
+    status, headers, _ = server.get("/sparql?" + urlencode({"query": COUNT_GOALS}), "application/json")
+    assert status == 200 and "x-ignored-parameters" not in headers
+
+
+def test_maxrows_only_tightens_the_row_cap(server) -> None:
+    query = "SELECT * { ?s ?p ?o }"
+    status, headers, body = server.get(
+        "/sparql?" + urlencode({"query": query, "maxrows": "7"}), "application/json"
+    )
+    assert status == 200 and headers["x-row-cap"] == "7 reached; result truncated"
+    assert len(json.loads(body)["results"]["bindings"]) == 7
+    status, headers, body = server.get(
+        "/sparql?" + urlencode({"query": query, "maxrows": str(server.row_cap * 10)}), "application/json"
+    )
+    assert status == 200 and headers["x-row-cap"] == f"{server.row_cap} reached; result truncated"
+    assert len(json.loads(body)["results"]["bindings"]) == server.row_cap
+
+
+def test_timeout_only_tightens_the_deadline(start_server, tmp_path) -> None:
+    """On a server of its own: each overrun counts against the client's kill limit (as a deadline overrun does),
+    which the session's shared server should not spend."""
+    slow = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with start_server(tmp_path, "--workers", "1", "--deadline", "2") as own:
+        for timeout, said in (("1000", "1s exceeded"), ("0.5", "0.5s exceeded")):  # Virtuoso's ms, Fuseki's s
+            status, headers, _ = own.get(
+                "/sparql?" + urlencode({"query": slow, "timeout": timeout}), "text/csv"
+            )
+            assert (status, headers["x-query-deadline"]) == (503, said)
+        status, headers, _ = own.get("/sparql?" + urlencode({"query": slow, "timeout": "600"}), "text/csv")
+        assert (status, headers["x-query-deadline"]) == (503, "2s exceeded")
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/sparql?query=" + quote(COUNT_GOALS), "application/sparql-results+json"),
+        ("/sparql?query=" + quote(CONSTRUCT), "text/turtle"),
+        ("/sparql", "text/turtle"),
+        ("/id/goal/ai-safety-rd-resources", "text/turtle"),
+        ("/id/goal/ai-safety-rd-resources", "text/html"),
+        ("/ontology", "text/turtle"),
+        ("/dataset", "application/ld+json"),
+        ("/api/queries", "application/json"),
+        ("/dumps/void.ttl", "text/turtle"),
+        ("/static/site.css", "text/css"),
+        ("/", "text/html"),
+    ],
+)
+def test_head_has_the_length_and_headers_of_get(server, path: str, accept: str) -> None:
+    status, got, body = server.get(path, accept)
+    head_status, headed, head_body = server.head(path, accept)
+    assert (head_status, head_body) == (status, b"") and status == 200
+    assert int(headed["content-length"]) == len(body) > 0
+    for name in ("content-type", "etag", "vary", "cache-control", "content-security-policy"):
+        assert headed.get(name) == got.get(name), name
 
 
 def test_service_description(server) -> None:

@@ -82,3 +82,11 @@ def test_media_ranges_follow_the_rules(server, accept: str, form: str, expected:
 def test_406_varies_on_accept(server) -> None:
     status, headers, _ = post(server, "ASK {}", "image/png")
     assert status == 406 and "Accept" in headers["vary"]
+
+
+def test_construct_turtle_has_no_escaped_prefixed_names(server) -> None:
+    """Protégé's Turtle parser stops at ``ed:section\\/…``: the endpoint writes such IRIs in full."""
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER (CONTAINS(STR(?s), '/section/')) } LIMIT 50"
+    status, _, body = post(server, query, "text/turtle")
+    assert status == 200 and b"/section/" in body
+    assert b"\\/" not in body and b"\\#" not in body

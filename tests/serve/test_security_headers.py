@@ -101,7 +101,10 @@ class Inline(HTMLParser):
         script = tag == "script" and attr.get("type") != "application/json"  # a data block is never run
         if script and not (attr.get("src") or "").startswith("/static/"):
             self.found.append(f"<script src={attr.get('src')!r}>")
-        if tag == "link" and not (attr.get("href") or "").startswith("/static/"):
+        stylesheet = (
+            tag == "link" and "stylesheet" in (attr.get("rel") or "").split()
+        )  # (alternates are no style)
+        if stylesheet and not (attr.get("href") or "").startswith("/static/"):
             self.found.append(f"<link href={attr.get('href')!r}>")
 
 

@@ -3,19 +3,55 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from idais_kg.dataset import description
-from idais_kg.errors import ParameterError
-from idais_kg.namespaces import GRAPH_DERIVED, GRAPH_GUIDE, GRAPH_ONTOLOGY, GRAPH_TRANSLATIONS, is_ours
-from idais_kg.results import Result
+from idais_kg.errors import ParameterError, QueryError
+from idais_kg.namespaces import (
+    GRAPH_DERIVED,
+    GRAPH_GUIDE,
+    GRAPH_ONTOLOGY,
+    GRAPH_TRANSLATIONS,
+    SERVICE_BASE,
+    is_ours,
+)
+from idais_kg.results import Result, Triples, answer_of
 from idais_kg.sources.layout import Layout
-from idais_kg.sources.queries import QueryRegistry, SavedQuery, prefix_block
+from idais_kg.sources.queries import QueryRegistry, SavedQuery, package_query, prefix_block
 from idais_kg.store import Store, parse_file
+
+if TYPE_CHECKING:
+    import rdflib
+
+SPARQL = Path(__file__).parent / "sparql"  # this module's own questions to the store
+_WHERE = re.compile(r"error at (\d+):(\d+): ")
+
+
+def adhoc_text(text: str) -> str:
+    """An ad-hoc query with the project prefixes declared before it (on lines of their own)."""
+    return prefix_block() + text
+
+
+def query_error(exc: QueryError) -> QueryError:
+    """``exc`` with its ``line:column`` counted in the query as the user wrote it, not after the prefix block.
+
+    >>> first = prefix_block().count(chr(10)) + 1
+    >>> str(query_error(QueryError(f"SPARQL syntax error: error at {first}:9: expected x")))
+    'SPARQL syntax error at line 1:9 of the query: expected x'
+    """
+    message = str(exc)
+    found = _WHERE.search(message)
+    if not found:
+        return exc
+    line = int(found[1]) - prefix_block().count("\n")
+    head = message[: found.start()].removesuffix(": ")
+    return QueryError(f"{head} at line {line}:{found[2]} of the query: {message[found.end() :]}")
 
 
 def route_guide_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
@@ -61,12 +97,31 @@ class KnowledgeGraph:
                 )
         return Result.from_oxigraph(self.store.query(saved.text, bound))
 
-    def sparql(self, text: str) -> Result:
-        """Run an ad-hoc SELECT or ASK; the project prefixes are predeclared."""
-        return Result.from_oxigraph(self.store.query(prefix_block() + text))
+    def sparql(self, text: str) -> Result | bool | rdflib.Graph:
+        """Run an ad-hoc query of any form; the project prefixes are predeclared, relative IRIs resolve against
+        the endpoint's IRI (as at ``/sparql``).
+
+        SELECT gives a Result (its table), ASK a bool, CONSTRUCT and DESCRIBE an ``rdflib.Graph`` with our
+        prefixes bound: the graph type a notebook user already knows how to serialise, query again, iterate and
+        hand to other tools, which a list of pyoxigraph triples is not (``answer()`` gives those, for code that
+        wants the engine's terms). A syntax error raises QueryError naming the line:column of ``text``.
+        """
+        answer = self.answer(text)
+        if isinstance(answer, Triples):
+            return answer.to_rdflib()
+        if answer.boolean is not None:
+            return answer.boolean
+        return answer
+
+    def answer(self, text: str) -> Result | Triples:
+        """An ad-hoc query's answer as the CLI renders it: a Result (SELECT, ASK) or Triples (CONSTRUCT, DESCRIBE)."""
+        try:
+            return answer_of(self.store.query(adhoc_text(text), base_iri=SERVICE_BASE))
+        except QueryError as exc:
+            raise query_error(exc) from None
 
     def knows(self, term: ox.NamedNode) -> bool:
-        return bool(self.store.query("ASK { { ?s ?p ?o } UNION { ?o ?p ?s } }", {"s": term}))
+        return bool(self.store.query(package_query(SPARQL, "resource-known"), {"s": term}))
 
     def nearest(self, iri: str) -> str | None:
         """The IRI of ours closest in spelling to ``iri`` (for 'did you mean' hints)."""
@@ -78,12 +133,7 @@ class KnowledgeGraph:
 
     def stats(self) -> Result:
         """Instances per class (asserted types), most frequent first."""
-        return Result.from_oxigraph(
-            self.store.query(
-                "SELECT ?class (COUNT(DISTINCT ?s) AS ?instances) "
-                "WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?instances) ?class"
-            )
-        )
+        return Result.from_oxigraph(self.store.query(package_query(SPARQL, "class-counts")))
 
 
 def load(layout: Layout | None = None, with_description: bool = True) -> KnowledgeGraph:

@@ -51,6 +51,8 @@ NIL = ox.NamedNode(RDF + "nil")
 
 @dataclass
 class InferenceReport:
+    """What one :func:`materialise` left: the triples in the inferred graph, and the rounds it took."""
+
     triples: int
     rounds: int
 

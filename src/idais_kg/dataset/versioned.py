@@ -54,6 +54,8 @@ def step(point: str) -> None:
 
 
 class InjectedFault(IdaisError):
+    """The failure a test asks for at a named :func:`step` (``IDAIS_KG_TEST_STEP=fail:<point>``)."""
+
     exit_code = 3
 
 
@@ -75,11 +77,13 @@ def writer_lock(store_dir: Path) -> Iterator[None]:
 
 
 def current(store_dir: Path) -> Path | None:
+    """The ``current`` link of the store, if it points at a version folder; None for a store not made yet."""
     link = store_dir / CURRENT
     return link if link.is_symlink() and link.resolve().is_dir() else None
 
 
 def open_read_only(store_dir: Path) -> ox.Store:
+    """The current version opened read-only, as readers see it while a writer changes a copy."""
     path = current(store_dir)
     if path is None:
         raise PartnerError(f"no partner store at {store_dir} (add a partner first)")
@@ -150,6 +154,7 @@ def change(store_dir: Path, apply: Callable[[ox.Store], None], seed: Callable[[]
 
 
 def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk, so the renamed ``current`` link survives a power loss."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

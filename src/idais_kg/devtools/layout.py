@@ -37,6 +37,7 @@ def unit_of(module: str) -> str:
 
 
 def layer_of(unit: str) -> int:
+    """The rank of a unit's layer in LAYERS (0 for core); a unit in no layer is a KeyError, not a pass."""
     for rank, (_, units) in enumerate(LAYERS):
         if unit in units:
             return rank
@@ -44,6 +45,7 @@ def layer_of(unit: str) -> int:
 
 
 def module_name(path: Path, package: Path = PACKAGE) -> str:
+    """The dotted module name of a file of the package (a package's ``__init__.py`` names the package)."""
     relative = path.relative_to(package.parent).with_suffix("")
     parts = list(relative.parts)
     if parts[-1] == "__init__":
@@ -87,6 +89,7 @@ def back_edges(package: Path = PACKAGE) -> list[str]:
 
 
 def main() -> int:
+    """Print the layers and every back-edge; the exit status is 1 if there is any, for ``.ci/run``."""
     for rank, (name, units) in enumerate(LAYERS):
         print(f"{rank} {name:11} {', '.join(units)}")
     edges = back_edges()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from idais_kg.dataset.assemble import KnowledgeGraph, load
-from idais_kg.dataset.serving import default_store_dir
+from idais_kg.dataset.serving import default_store_dir, fingerprint_quads
 from idais_kg.dataset.versioned import (
     InjectedFault,
     change,
@@ -92,7 +92,7 @@ def check_and_remember(
     report = check_file(source, kg, name, scratch=scratch)
     if report.conforms:
         store_dir = store_dir or default_store_dir()
-        ntriples = None if source.fmt == "ntriples" else _ntriples(scratch, ox.NamedNode(graph))
+        ntriples = None if source.verbatim else _ntriples(scratch, ox.NamedNode(graph))
         key = verdicts.key(source, graph, kg.layout)
         try:
             verdicts.remember(store_dir, key, report, ntriples)
@@ -141,7 +141,7 @@ def add(
             raise PartnerError(f"partner {name!r} is already in the store; use --replace to replace its data")
         key = verdicts.key(source, graph, kg.layout)
         remembered = None if recheck else verdicts.recall(store_dir, key)
-        if remembered is not None and remembered.ntriples is None and source.fmt != "ntriples":
+        if remembered is not None and remembered.ntriples is None and not source.verbatim:
             remembered = None  # a record without the checked graph: only the file itself could be loaded
         if remembered is None or remembered.ntriples is None:
             source.scan()  # refuse an unsafe file before anything is copied
@@ -166,7 +166,7 @@ def add(
             store.extend(registry_quads(name, path.name, source.sha256, shapes_sha, triples))
             done.append((triples, report))
 
-        change(store_dir, apply, lambda: kg.store.quads())
+        change(store_dir, apply, lambda: [*kg.store.quads(), *fingerprint_quads(kg.layout)])
         verdicts.forget(store_dir, key)
         ((triples, report),) = done
         return AddResult(name, "replaced" if name in known else "added", triples, report, remembered is None)
@@ -196,7 +196,7 @@ def _load_checked(source: PartnerFile, staging: ox.Store, graph: str, kg: Knowle
         return thread
 
     try:
-        if source.fmt == "ntriples":
+        if source.verbatim:
             writer = start(source.data)
         triples = source.load_into(scratch, graph)
         if writer is None:

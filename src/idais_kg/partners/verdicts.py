@@ -28,7 +28,17 @@ from idais_kg.partners.questions import SPARQL
 from idais_kg.sources import tables, untrusted
 from idais_kg.sources.layout import Layout
 from idais_kg.sources.untrusted import QUAD_FORMATS
-from idais_kg.validation.shacl import setwise
+from idais_kg.validation.shacl import (
+    components,
+    data,
+    engine,
+    literals,
+    paths,
+    registry,
+    setwise,
+    shapes,
+    sparql,
+)
 from idais_kg.version import __version__
 
 FOLDER = ".checks"
@@ -51,12 +61,18 @@ def inputs_sha256(layout: Layout) -> str:
 
 # The code that reaches a verdict, named by module (not by path), so that a move cannot drop one unnoticed.
 CHECKING_CODE = sorted(
-    [Path(m.__file__ or "") for m in (check, setwise, untrusted, tables, store)]
+    [Path(m.__file__ or "") for m in (check, untrusted, tables, store)]
+    + [
+        Path(m.__file__ or "")
+        for m in (setwise, engine, shapes, registry, components, sparql, data, paths, literals)
+    ]
     + list(SPARQL.glob("partner-*.rq"))
 )
 
 
 def key(source: PartnerFile, graph: str, layout: Layout) -> str:
+    """The name a verdict is kept under: a hash over the file, its format and graph, what the check reads,
+    the input limits and the package version (a change to any of them gives another key)."""
     parts = [
         source.sha256,
         source.fmt,
@@ -101,6 +117,8 @@ def _write(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class Verdict:
+    """A passing check recalled from ``.checks/``: its key, its triple count, its N-Triples if kept."""
+
     key: str
     triples: int
     ntriples: Path | None  # the checked graph as N-Triples, for a file that is not N-Triples itself

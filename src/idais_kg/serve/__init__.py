@@ -30,7 +30,8 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     from idais_kg.dataset.dumps import build
-    from idais_kg.dataset.serving import require_store, serving_graph
+    from idais_kg.dataset.serving import default_store_dir, require_store, serving_graph
+    from idais_kg.dataset.versioned import current
     from idais_kg.serve.linked_data import Dumps
 
     if settings.store_dir is not None:
@@ -43,7 +44,8 @@ def run(settings: Settings) -> None:
             dumps_dir, kg.layout.root
         ).missing():  # written here, before serving: the server writes nothing
             build(kg.layout, out_dir=dumps_dir)
-        app = create_app(kg, settings)
+        store_dir = settings.store_dir or default_store_dir()
+        app = create_app(kg, settings, watch=store_dir if current(store_dir) else None)
         config = uvicorn.Config(
             app,
             host=settings.host,

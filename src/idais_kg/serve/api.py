@@ -34,10 +34,12 @@ SCHEMAS: dict[str, dict[str, str]] = {
 
 
 def questions(request: Request) -> list[SavedQuery]:
+    """The saved queries the API publishes: the questions (not the violation and construct queries)."""
     return service_of(request).kg.queries.of_kind("question")
 
 
 def describe(saved: SavedQuery) -> dict[str, Any]:
+    """A saved query as one entry of the ``/api/queries`` list: its header, its parameters and its URL."""
     return {
         "name": saved.name,
         "summary": saved.summary,
@@ -58,11 +60,14 @@ def describe(saved: SavedQuery) -> dict[str, Any]:
 
 
 async def list_queries(request: Request) -> Response:
+    """``GET /api/queries``: the published questions with their parameters, as JSON."""
     body = [describe(q) for q in questions(request)]
     return JSONResponse(body, headers={"Vary": "Accept"})
 
 
 async def run_query(request: Request) -> Response:
+    """``GET /api/queries/{name}``: one question run with the query string's parameters, in the format the
+    client accepts (JSON results, CSV or an HTML table); cached per name, parameters and media type."""
     service = service_of(request)
     name = request.path_params["name"]
     try:
@@ -133,6 +138,7 @@ def _utf8(name: str, raw_key: bytes, raw: bytes) -> str:
 
 
 def parameter(param: Param) -> dict[str, Any]:
+    """A query parameter as an OpenAPI parameter object (in the query string, with its type as a schema)."""
     out: dict[str, Any] = {
         "name": param.name,
         "in": "query",
@@ -204,10 +210,12 @@ def openapi_document(saved_queries: list[SavedQuery]) -> dict[str, Any]:
 
 
 async def openapi(request: Request) -> Response:
+    """``GET /api/openapi.json``: the OpenAPI document of the API, made once at start-up."""
     return JSONResponse(service_of(request).openapi)
 
 
 async def docs(request: Request) -> Response:
+    """``GET /api/docs``: an HTML page that documents the API from its OpenAPI document."""
     service = service_of(request)
 
     async def produce() -> Cached:

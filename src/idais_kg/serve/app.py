@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,17 +23,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from idais_kg.dataset.assemble import KnowledgeGraph
-from idais_kg.serve import api, linked_data, protocol
+from idais_kg.serve import api, documents, linked_data, ontology_docs, protocol
 from idais_kg.serve.cache import Cached, ResponseCache, build_tag
 from idais_kg.serve.front import FrontCache, ReplayStore
 from idais_kg.serve.linked_data import Describer, Dumps
 from idais_kg.serve.negotiation import HTML
 from idais_kg.serve.pages import STATIC, Pages
 from idais_kg.serve.pool import WorkerPool
+from idais_kg.serve.reload import StoreWatcher
 from idais_kg.serve.responses import PAGE_POLICY, SecurityHeaders, cached, error, service_of
 from idais_kg.serve.settings import Settings
 
-EXPOSED_HEADERS = ["ETag", "X-Row-Cap", "X-Query-Deadline", "Retry-After"]
+EXPOSED_HEADERS = ["ETag", "X-Row-Cap", "X-Query-Deadline", "Retry-After", "X-Ignored-Parameters"]
+EXPOSED_HEADERS += ["X-Format-Fallback", "Link"]
 
 
 @dataclass
@@ -52,7 +55,8 @@ class Service:
     openapi: dict[str, Any]
 
     @classmethod
-    def create(cls, kg: KnowledgeGraph, settings: Settings) -> Service:
+    def create(cls, kg: KnowledgeGraph, settings: Settings, front: ReplayStore | None = None) -> Service:
+        """The service of one dataset; ``front``, the replay store the front cache middleware already holds."""
         nquads = kg.store.serialize("nquads")
         describer = Describer(kg.store)
         return cls(
@@ -64,7 +68,7 @@ class Service:
             pages=Pages(kg, describer, settings),
             pool=WorkerPool.from_settings(nquads, settings),
             cache=ResponseCache(settings.cache_entries, settings.cache_bytes),
-            front=ReplayStore(settings.cache_entries, settings.cache_bytes),
+            front=front or ReplayStore(settings.cache_entries, settings.cache_bytes),
             dumps=Dumps(settings.dumps_dir or kg.layout.build_dir / "dumps", kg.layout.root),
             openapi=api.openapi_document(kg.queries.of_kind("question")),
         )
@@ -103,32 +107,48 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)  # registered for HTTPException only
+    if not isinstance(exc, HTTPException):  # (registered for HTTPException only)
+        raise TypeError(f"http_error handles HTTPException, not {type(exc).__name__}")
     messages = {404: f"nothing at {request.url.path}", 405: f"{request.method} is not allowed here"}
     return error(request, exc.status_code, messages.get(exc.status_code, exc.detail), dict(exc.headers or {}))
 
 
-def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlette:
-    """The server for ``kg``; its query workers start with the app (lifespan) and stop with it."""
+def create_app(kg: KnowledgeGraph, settings: Settings | None = None, watch: Path | None = None) -> Starlette:
+    """The server for ``kg``; its query workers start with the app (lifespan) and stop with it. With ``watch`` (the
+    partner store ``kg`` was loaded from), a new version of that store is served as soon as it appears."""
     settings = settings or Settings()
     service = Service.create(kg, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.pool.start()
+        watcher = StoreWatcher(app, watch, reload_service) if watch is not None else None
+        if watcher is not None:
+            watcher.start()
         try:
             yield
         finally:
-            await service.pool.close()
+            if watcher is not None:
+                await watcher.stop()
+            await service_of_app(app).pool.close()
 
     read = ["GET", "HEAD"]
     routes: list[BaseRoute] = [
         Route("/", home, methods=read),
         Route("/sparql", protocol.sparql, methods=["GET", "HEAD", "POST"]),
         Route("/query", query_page, methods=read),
+        Route("/id/{path:path}.{suffix:rdf}", documents.resource_as, methods=read),
+        Route("/id/graph/{name:path}", documents.graph, methods=read),
+        Route("/id/", documents.namespace, methods=read),
+        Route("/id/{prefix:path}/", documents.namespace, methods=read),
         Route("/id/{path:path}", linked_data.resource, methods=read),
         Route("/ontology", linked_data.ontology, methods=read),
-        Route("/dataset", linked_data.dataset, methods=read),
+        Route("/ontology/diagram.svg", ontology_docs.diagram, methods=read),
+        Route("/ontology/{version}", documents.ontology_version, methods=read),
+        Route("/dataset", documents.dataset, methods=read),
+        Route("/source/{name}", documents.source_text, methods=read),
+        Route("/context.jsonld", documents.context, methods=read),
+        Route("/.well-known/void", documents.well_known_void, methods=read),
         Route("/dumps/", linked_data.dump_index, methods=read),
         Route("/dumps/{name}", linked_data.dump, methods=read),
         Route("/api/queries", api.list_queries, methods=read),
@@ -141,6 +161,7 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlett
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
     middleware = [
         Middleware(SecurityHeaders),  # outermost: on every response, the front cache's replays included
+        Middleware(documents.AlternateLinks),  # Link headers to each format of a resource, replays included
         Middleware(FrontCache, store=service.front),  # outside CORS: it replays the CORS headers too
         Middleware(
             CORSMiddleware,
@@ -159,3 +180,29 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None) -> Starlett
     )
     app.state.service = service
     return app
+
+
+def service_of_app(app: Starlette) -> Service:
+    current: Service = app.state.service
+    return current
+
+
+async def reload_service(app: Starlette, kg: KnowledgeGraph) -> None:
+    """Serve ``kg`` from now on: a new service (new ETags, workers that hold the new dataset) takes the old
+    one's place once its workers run; the old one's workers go after the deadline (requests under way finish)."""
+    old = service_of_app(app)
+    new = await asyncio.to_thread(Service.create, kg, old.settings, old.front)
+    await new.pool.start()
+    app.state.service = new
+    old.front.clear()
+
+    async def retire() -> None:
+        await asyncio.sleep(old.settings.deadline + 1)
+        await old.pool.close()
+
+    task = asyncio.get_running_loop().create_task(retire())
+    RETIRING.add(task)
+    task.add_done_callback(RETIRING.discard)
+
+
+RETIRING: set[asyncio.Task[None]] = set()

@@ -41,6 +41,8 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 @dataclass
 class Cached:
+    """One finished response as the cache keeps it: body, media type, status and any extra headers."""
+
     body: bytes
     media_type: str
     status: int = 200
@@ -66,6 +68,7 @@ class ResponseCache:
         self.misses = 0
 
     def get(self, key: str) -> Cached | None:
+        """The response kept under ``key`` (now the most recently used), or None; counts hits and misses."""
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -76,6 +79,7 @@ class ResponseCache:
             return item
 
     def put(self, key: str, item: Cached) -> None:
+        """Keep ``item`` (not if its body is over ``max_body``), evicting the least recently used to fit."""
         if self.entries <= 0 or len(item.body) > self.max_body:
             return
         with self._lock:

@@ -22,11 +22,14 @@ CACHEABLE = "idais_kg.cacheable"  # set in the ASGI scope by a route whose 200 a
 
 @dataclass(frozen=True)
 class Replay:
+    """One answer as the app sent it: its ``http.response.start`` message and its whole body."""
+
     start: Message
     body: bytes
 
     @property
     def size(self) -> int:
+        """What the answer counts for against the store's bound: its body, and a rough 64 bytes a header."""
         return len(self.body) + 64 * len(self.start["headers"])
 
 
@@ -41,13 +44,21 @@ class ReplayStore:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[bytes, ...]) -> Replay | None:
+        """The answer kept under ``key`` (now the most recently used), or None."""
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
+    def clear(self) -> None:
+        """Forget every answer (the dataset they came from is no longer the one served)."""
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
     def put(self, key: tuple[bytes, ...], item: Replay) -> None:
+        """Keep ``item`` (not if over ``max_bytes / 8``), evicting the least recently used to fit."""
         if self.entries <= 0 or item.size > self.max_bytes // 8:
             return
         with self._lock:
@@ -87,6 +98,7 @@ class FrontCache:
         self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer an HTTP request from the store, or pass it to the app and keep a copy of the answer."""
         key = request_key(scope) if scope["type"] == "http" else None
         if key is None:
             await self.app(scope, receive, send)

@@ -43,6 +43,7 @@ class Checked:
 
     @property
     def has_dataset(self) -> bool:
+        """True if the query names its own dataset (``FROM``, ``FROM NAMED``), which the engine then reads."""
         return bool(self.from_graphs or self.from_named)
 
     def engine_message(self, message: str) -> str:

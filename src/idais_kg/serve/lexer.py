@@ -159,6 +159,7 @@ def unescape_iri(token: Token) -> str:
 
 
 def codepoint(escape: str, offset: int) -> str:
+    """The character of a ``\\u`` or ``\\U`` escape; a surrogate or a value past U+10FFFF is a LexError."""
     value = int(escape[2:], 16)
     if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
         raise LexError(f"{escape} is not a Unicode character", offset)

@@ -19,7 +19,7 @@ from idais_kg.namespaces import GRAPH_DESCRIPTION, GRAPH_ONTOLOGY, KG, ONTOLOGY_
 from idais_kg.serve.cache import Cached
 from idais_kg.serve.negotiation import HTML, JSONLD, NTRIPLES, PAGE_OFFER, RDF_FORMATS, RDFXML, TURTLE, choose
 from idais_kg.serve.responses import cached, error, service_of
-from idais_kg.store import Store
+from idais_kg.store import Store, serialize_plain
 
 Triple = ox.Triple
 
@@ -64,9 +64,9 @@ class Describer:
 
 
 def serialise(triples: list[Triple], media_type: str) -> bytes:
-    """Triples in one of the RDF formats we offer, with the project's prefixes."""
-    data = ox.serialize(triples, format=RDF_FORMATS[media_type], prefixes=dict(PREFIXES))
-    return data or b""
+    """Triples in one of the RDF formats we offer, with the project's prefixes (in Turtle, only where the local
+    name needs no escape: see ``serialize_plain``)."""
+    return serialize_plain(triples, RDF_FORMATS[media_type], dict(PREFIXES))
 
 
 def not_found_body(media_type: str, iri: str) -> bytes:

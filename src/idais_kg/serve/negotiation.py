@@ -13,6 +13,9 @@ JSONLD = "application/ld+json"
 RDFXML = "application/rdf+xml"
 JSON = "application/json"
 CSV = "text/csv"
+TSV = "text/tab-separated-values"
+RESULTS_JSON = "application/sparql-results+json"
+RESULTS_XML = "application/sparql-results+xml"
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     TURTLE: ox.RdfFormat.TURTLE,
@@ -21,11 +24,14 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
     RDFXML: ox.RdfFormat.RDF_XML,
 }
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    RESULTS_JSON: ox.QueryResultsFormat.JSON,
+    RESULTS_XML: ox.QueryResultsFormat.XML,
     CSV: ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    TSV: ox.QueryResultsFormat.TSV,
 }
+# The RDF format a graph is sent in when a results format was asked for, as Fuseki chooses: JSON for JSON,
+# XML for XML, and its default, Turtle, for the tables.
+FALLBACKS = {RESULTS_JSON: JSONLD, RESULTS_XML: RDFXML, CSV: TURTLE, TSV: TURTLE}
 # Other names clients use for the same formats.
 ALIASES = {
     JSON: "application/sparql-results+json",
@@ -40,6 +46,15 @@ ALIASES = {
 RDF_OFFER = [TURTLE, JSONLD, NTRIPLES, RDFXML]
 PAGE_OFFER = [HTML, *RDF_OFFER]
 RESULTS_OFFER = list(RESULT_FORMATS)
+
+
+def rdf_fallback(results_media: str) -> str:
+    """The RDF format for a CONSTRUCT or DESCRIBE asked for in the results format ``results_media``.
+
+    >>> rdf_fallback("application/sparql-results+json"), rdf_fallback("text/csv")
+    ('application/ld+json', 'text/turtle')
+    """
+    return FALLBACKS.get(results_media, TURTLE)
 
 
 @dataclass(frozen=True)

@@ -59,14 +59,20 @@ class PoolError(RuntimeError):
 
 
 class DeadlineExceeded(PoolError):
+    """A query that ran past the deadline (the server's, or a client's tighter one); its worker is killed."""
+
     pass
 
 
 class WorkerDied(PoolError):
+    """A worker that died or would not start; the query gets no answer and the worker is replaced."""
+
     pass
 
 
 class Overloaded(PoolError):
+    """Every worker stayed busy for the whole ``queue_wait``: the query was not started."""
+
     pass
 
 
@@ -172,7 +178,8 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        assert process.stdin and process.stdout and process.stderr  # all three were asked for
+        if not (process.stdin and process.stdout and process.stderr):  # (all three were asked for)
+            raise WorkerDied("a query worker started without its pipes")
         loop = asyncio.get_running_loop()
         self.process = process
         self.reader, self.frames = await loop.connect_read_pipe(Frames, process.stdout)
@@ -207,6 +214,7 @@ class Worker:
 
     @property
     def pid(self) -> int | None:
+        """The process id of the running worker, or None when it is stopped."""
         return self.process.pid if self.process else None
 
     async def call(self, job: Job, deadline: float) -> Answer:
@@ -247,6 +255,7 @@ class Worker:
         return code == -signal.SIGKILL or any(marker in last_words for marker in OUT_OF_MEMORY)
 
     async def stop(self) -> None:
+        """Kill the process if it still runs, close its pipes and reap it; the worker may be started again."""
         process = self.process
         if process is not None and process.poll() is None:
             process.kill()
@@ -260,6 +269,7 @@ class Worker:
 
     @property
     def healthy(self) -> bool:
+        """True while the process runs and its stdout is open, so it can take a job."""
         return (
             self.process is not None
             and self.process.poll() is None
@@ -305,6 +315,7 @@ class WorkerPool:
 
     @classmethod
     def from_settings(cls, nquads: bytes, settings: Settings) -> WorkerPool:
+        """The pool the server's settings describe: size, deadline, queue wait, sandbox, memory, kills."""
         return cls(
             nquads,
             settings.workers,
@@ -316,6 +327,7 @@ class WorkerPool:
         )
 
     async def start(self) -> None:
+        """Start every worker at once (each loads the dataset) and make them all idle."""
         workers = [Worker(self.nquads, self.sandboxed, self.memory) for _ in range(self.size)]
         await asyncio.gather(*(w.start() for w in workers))
         for worker in workers:
@@ -323,6 +335,7 @@ class WorkerPool:
             self.idle.put_nowait(worker)
 
     async def close(self) -> None:
+        """Cancel the restarts under way and stop every worker, when the server shuts down."""
         for task in list(self._background):
             task.cancel()
         for worker in self.workers:
@@ -371,4 +384,5 @@ class WorkerPool:
             self.idle.put_nowait(worker)
 
     def stats(self) -> dict[str, Any]:
+        """The pool's size, idle workers and restarts so far, for ``/healthz``."""
         return {"workers": self.size, "idle": self.idle.qsize(), "restarts": self.restarts}

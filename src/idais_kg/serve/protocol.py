@@ -4,6 +4,11 @@ A request is checked in this order, all before evaluation: method and content ty
 query's text (guard), the media type of the answer (406), then the answer is taken from the cache or from a worker.
 GET /sparql without a query answers the SPARQL Service Description.
 
+Liberal in what it accepts, as Fuseki and Virtuoso are: a parameter it does not know is ignored and named in the
+``X-Ignored-Parameters`` header; ``timeout`` and Virtuoso's ``maxrows`` (which its ``SERVICE`` always sends) may
+tighten the deadline and the row cap, never loosen them; a CONSTRUCT or DESCRIBE asked for in a results format is
+answered in an RDF format, named in ``X-Format-Fallback``; ASK in CSV or TSV is Jena's one-column table.
+
 Bounds, and how an answer states that it hit one: a result longer than the row cap is cut there and the response
 carries ``X-Row-Cap: N reached; result truncated`` (the SPARQL JSON, XML, CSV and TSV results formats have no
 place for a comment, so the header, documented on the query page, is the statement); a query that overruns the
@@ -12,7 +17,9 @@ deadline is answered 503 with the reason in the body and an ``X-Query-Deadline``
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import re
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -23,7 +30,7 @@ from idais_kg.namespaces import DATASET_IRI, DCTERMS, RDF, SD, SERVICE_BASE, W3C
 from idais_kg.serve.cache import Cached
 from idais_kg.serve.guard import QueryRefused, check, check_graph_params
 from idais_kg.serve.linked_data import serialise
-from idais_kg.serve.negotiation import HTML, RDF_OFFER, RESULTS_OFFER, choose
+from idais_kg.serve.negotiation import CSV, HTML, RDF_OFFER, RESULTS_OFFER, TSV, choose, rdf_fallback
 from idais_kg.serve.pool import DeadlineExceeded, Job, Overloaded, PoolError
 from idais_kg.serve.responses import cached, error, service_of
 
@@ -31,7 +38,17 @@ FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
-IGNORED = {"format", "output", "results"}  # what some clients (SPARQLWrapper) add beside the Accept header
+# Parameters we act on beside the query and its dataset: each may only tighten our bounds, never loosen them.
+BOUNDS = ("timeout", "maxrows")
+# Any other parameter (SPARQLWrapper's ``format``/``output``, Virtuoso's ``maxrows`` companions, jQuery's ``_`` and
+# ``callback``, ...) is ignored, as Fuseki and Virtuoso do, and named in this header of the answer.
+IGNORED_HEADER = "X-Ignored-Parameters"
+FALLBACK_HEADER = "X-Format-Fallback"
+# ASK in CSV and TSV, which the results formats' note leaves open, as Jena (Fuseki, ARQ) writes it: a one-column
+# table. rdflib reads it as a row whose ``_askResult`` is the answer (our engine's bare ``true`` it read as a
+# header over no rows: False).
+ASK_TABLES = {CSV: (b"_askResult\r\n", b"\r\n"), TSV: (b"?_askResult\n", b"\n")}
+NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
 class ProtocolError(ValueError):
@@ -107,10 +124,72 @@ async def read_request(request: Request) -> tuple[str | None, dict[str, list[str
         raise ProtocolError(400, "this endpoint is read-only: SPARQL Update is not accepted")
     if query_values is not None and len(query_values) != 1:
         raise ProtocolError(400, "give exactly one query parameter")
-    unknown = sorted(set(params) - set(DATASET_PARAMS) - IGNORED)
-    if unknown:
-        raise ProtocolError(400, f"unknown parameter(s): {', '.join(unknown)}")
     return (query_values[0] if query_values else None), params
+
+
+def timeout_seconds(value: str) -> float | None:
+    """A client's ``timeout`` in seconds, or None when it sets none we can read.
+
+    Fuseki takes seconds (``timeout=10``, ``timeout=1.5``, or ``timeout=1,10``: first row, then whole query, of
+    which the whole counts); Virtuoso takes milliseconds (``timeout=10000``; 0 means none). A bare number of 1000
+    or more is therefore read as milliseconds (no client asks for a deadline of 17 minutes), as is one ending in
+    ``ms``.
+
+    >>> timeout_seconds("10"), timeout_seconds("1.5"), timeout_seconds("30000"), timeout_seconds("1,10")
+    (10.0, 1.5, 30.0, 10.0)
+    >>> timeout_seconds("250ms"), timeout_seconds("0"), timeout_seconds("soon")
+    (0.25, None, None)
+    """
+    text = value.strip().rpartition(",")[2].strip().lower()
+    millis = text.endswith("ms")
+    text = text.removesuffix("ms").strip()
+    if not NUMBER.fullmatch(text) or float(text) <= 0:
+        return None
+    number = float(text)
+    return number / 1000 if millis or number >= 1000 else number
+
+
+def max_rows(value: str) -> int | None:
+    """Virtuoso's ``maxrows``: a positive whole number of rows, or None.
+
+    >>> max_rows("100"), max_rows("0"), max_rows("-3"), max_rows("lots")
+    (100, None, None, None)
+    """
+    text = value.strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def bounds_of(params: dict[str, list[str]], deadline: float, row_cap: int) -> tuple[float, int, list[str]]:
+    """The deadline and row cap of one request: ours, tightened by the client's ``timeout`` and ``maxrows``
+    (never loosened), and the names of the parameters we did not act on (to name in the answer).
+
+    >>> bounds_of({"timeout": ["5000"], "maxrows": ["20"], "_": ["1"]}, 10.0, 1000)
+    (5.0, 20, ['_'])
+    >>> bounds_of({"timeout": ["60"], "maxrows": ["99999"], "format": ["json"]}, 10.0, 1000)
+    (10.0, 1000, ['format'])
+    """
+    for value in params.get("timeout", []):
+        seconds = timeout_seconds(value)
+        if seconds is not None:
+            deadline = min(deadline, seconds)
+    for value in params.get("maxrows", []):
+        rows = max_rows(value)
+        if rows is not None:
+            row_cap = min(row_cap, rows)
+    ignored = sorted(set(params) - set(DATASET_PARAMS) - set(BOUNDS))
+    return deadline, row_cap, ignored
+
+
+def ask_table(body: bytes, media: str) -> bytes:
+    """An ASK answer in CSV or TSV as Jena writes it (any other format is left as the engine wrote it).
+
+    >>> ask_table(b"true", "text/csv"), ask_table(b"false", "text/tab-separated-values")
+    (b'_askResult\\r\\ntrue\\r\\n', b'?_askResult\\nfalse\\n')
+    """
+    if media not in ASK_TABLES:
+        return body
+    head, end = ASK_TABLES[media]
+    return head + body.strip() + end
 
 
 async def sparql(request: Request) -> Response:
@@ -133,16 +212,26 @@ async def sparql(request: Request) -> Response:
         check_graph_params((default_graph or []) + (named_graphs or []), hosted)
     except QueryRefused as exc:
         return error(request, 400, str(exc))
+    deadline, row_cap, ignored = bounds_of(params, settings.deadline, settings.row_cap)
+    extra = {IGNORED_HEADER: ", ".join(ignored)} if ignored else {}
     offered = RESULTS_OFFER if checked.form in ("SELECT", "ASK") else RDF_OFFER
-    media = choose(request.headers.get("accept"), offered)
+    accept = request.headers.get("accept")
+    media = choose(accept, offered)
+    if media is None and checked.form in ("CONSTRUCT", "DESCRIBE"):
+        # asked in a results format (rdflib's SPARQLStore, SPARQLWrapper with returnFormat=JSON): Fuseki and
+        # Virtuoso answer in an RDF format instead, and so do we, saying which
+        wanted = choose(accept, RESULTS_OFFER)
+        if wanted is not None:
+            media = rdf_fallback(wanted)
+            extra[FALLBACK_HEADER] = f"{media}: a {checked.form} answer is a graph, not a {wanted} table"
     if media is None:
         message = f"a {checked.form} query is answered in: {', '.join(offered)}"
-        return error(None, 406, message, {"Vary": "Accept"})
+        return error(None, 406, message, {"Vary": "Accept", **extra})
     protocol_dataset = default_graph is not None or named_graphs is not None
     job = Job(
         query=checked.text,  # the guard's canonical text: exactly what it checked, never the client's
         media_type=media,
-        row_cap=settings.row_cap,
+        row_cap=row_cap,
         default_graph=tuple(default_graph or ()) if protocol_dataset else None,
         named_graphs=tuple(named_graphs or ()) if protocol_dataset else None,
         query_dataset=checked.has_dataset,
@@ -152,24 +241,39 @@ async def sparql(request: Request) -> Response:
     failure: list[Response] = []
 
     async def produce() -> Cached:
+        client = request.client.host if request.client else None
         try:
-            answer = await service.pool.run(job, request.client.host if request.client else None)
+            if deadline < settings.deadline:  # the client's tighter timeout; a cancelled worker is replaced
+                try:
+                    answer = await asyncio.wait_for(service.pool.run(job, client), deadline)
+                except TimeoutError:
+                    raise DeadlineExceeded(
+                        f"the query ran longer than the timeout of {deadline:g} s"
+                    ) from None
+            else:
+                answer = await service.pool.run(job, client)
         except PoolError as exc:  # 503, or 429 for a client that had too many workers killed (never cached)
             headers = {"Retry-After": str(exc.retry_after or settings.retry_after)}
             if isinstance(exc, DeadlineExceeded):
-                headers["X-Query-Deadline"] = f"{settings.deadline:g}s exceeded"
+                headers["X-Query-Deadline"] = f"{deadline:g}s exceeded"
             elif isinstance(exc, Overloaded):
                 headers["X-Query-Overloaded"] = "all query workers are busy"
-            failure.append(error(request, exc.status, str(exc), headers))
+            failure.append(error(request, exc.status, str(exc), {**headers, **extra}))
             return Cached(b"", "text/plain", 503)
         if answer.error is not None:  # in the client's format (HTML, JSON or text), so not cached
-            failure.append(error(request, 400, checked.engine_message(answer.error), {"Vary": "Accept"}))
+            message = checked.engine_message(answer.error)
+            failure.append(error(request, 400, message, {"Vary": "Accept", **extra}))
             return Cached(b"", "text/plain", 503)
-        headers = {"X-Row-Cap": f"{settings.row_cap} reached; result truncated"} if answer.truncated else {}
-        return Cached(answer.body, answer.media_type, 200, headers)
+        headers = {"X-Row-Cap": f"{row_cap} reached; result truncated"} if answer.truncated else {}
+        body = ask_table(answer.body, media) if checked.form == "ASK" else answer.body
+        return Cached(body, answer.media_type, 200, headers)
 
     response = await cached(request, key, produce)
-    return failure[0] if failure else response
+    if failure:
+        return failure[0]
+    for name, value in extra.items():
+        response.headers[name] = value
+    return response
 
 
 async def service_description(request: Request) -> Response:

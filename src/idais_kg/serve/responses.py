@@ -52,10 +52,11 @@ async def cached(
     if item.status == 200:
         headers["ETag"] = tag
         request.scope[CACHEABLE] = True  # the front cache may replay this answer to the same request
-    body = b"" if request.method == "HEAD" else item.body
-    response = Response(body, status_code=item.status, media_type=item.media_type, headers=headers)
+    response = Response(item.body, status_code=item.status, media_type=item.media_type, headers=headers)
     for name, value in item.headers.items():
         response.headers[name] = value
+    if request.method == "HEAD":  # the headers of the GET, its Content-Length included; no body
+        response.body = b""
     return response
 
 

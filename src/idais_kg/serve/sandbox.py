@@ -81,7 +81,7 @@ def deny_network() -> None:
 
 
 def virtual_size() -> int | None:
-    """This process's virtual memory in bytes (what RLIMIT_AS counts), or None where /proc does not say."""
+    """The process's virtual memory in bytes (what RLIMIT_AS counts), or None where /proc does not say."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:

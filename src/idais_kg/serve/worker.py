@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from idais_kg.errors import QueryError
 from idais_kg.results import term_json
 from idais_kg.serve.sandbox import SandboxUnavailable, bound_memory, deny_network
-from idais_kg.store import Store
+from idais_kg.store import Store, serialize_plain
 
 HEADER = struct.Struct(">I")
 JOB_STACK = 256 * 1024 * 1024
@@ -158,7 +158,7 @@ def evaluate(store: Store, job: Job) -> Answer:
                 break
             triples.append(triple)
         truncated = len(triples) == job.row_cap and next(iter(result), None) is not None
-        data = ox.serialize(triples, format=RDF_FORMATS[job.media_type], prefixes=dict(PREFIXES)) or b""
+        data = serialize_plain(triples, RDF_FORMATS[job.media_type], dict(PREFIXES))  # (no escaped names)
         return Answer(data, job.media_type, truncated)
     except QueryError as exc:
         return Answer(error=brief(str(exc)))

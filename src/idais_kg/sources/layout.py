@@ -1,22 +1,59 @@
-"""Where the hand-edited sources live: ontology/, data/, shapes/, queries/ of the project tree."""
+"""Where the hand-edited sources live (ontology/, data/, shapes/, queries/) and where generated files go (build/).
+
+Two places hold the sources. In a checkout (the package runs from ``src/idais_kg`` of a project tree, as with an
+editable install) they are the working tree's top-level folders, so that an edit shows at the next command. In an
+installed wheel there is no tree: the wheel carries a copy of those folders as package data
+(``idais_kg/sources/packaged/``, put there by ``[tool.hatch.build.targets.wheel.force-include]``), read-only.
+``IDAIS_KG_HOME`` names a tree explicitly and wins over both.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
+from idais_kg.namespaces import DCTERMS, EDITION, ONTOLOGY_IRI, OWL
+from idais_kg.store import parse_file
+
+HERE = Path(__file__).resolve()
+CHECKOUT = HERE.parents[3]  # src/idais_kg/sources/layout.py -> the project tree, when there is one
+PACKAGED = HERE.parent / "packaged"  # the copy of the sources inside an installed wheel
+SOURCE_FOLDERS = ("ontology", "data", "shapes", "queries")
+
+
+def is_project_tree(folder: Path) -> bool:
+    """True for a folder that holds the project's sources and its pyproject.toml (a checkout)."""
+    return (folder / "pyproject.toml").is_file() and all((folder / name).is_dir() for name in SOURCE_FOLDERS)
+
 
 @dataclass(frozen=True)
 class Layout:
-    """The folders of a project tree. ``Layout.default()`` finds the checkout this package runs from."""
+    """The folders of a project tree. ``Layout.default()`` finds the one this package runs from.
+
+    ``origin`` says which it is: ``checkout``, ``installed`` or ``IDAIS_KG_HOME`` (``folder`` for a Layout made
+    by hand, as tests do). ``build_base``, when set, is where ``build/`` goes instead of beside the sources.
+    """
 
     root: Path
+    origin: str = "folder"
+    build_base: Path | None = None
 
     @classmethod
     def default(cls) -> Layout:
         env = os.environ.get("IDAIS_KG_HOME")
-        return cls(Path(env) if env else Path(__file__).resolve().parents[3])
+        if env:
+            return cls(Path(env), origin="IDAIS_KG_HOME")
+        if is_project_tree(CHECKOUT):
+            return cls(CHECKOUT, origin="checkout")
+        # Installed: the sources are read-only package data and site-packages is no place for output. build/
+        # goes in the current directory, as `python -m build` puts dist/ there: the dumps and the partner store
+        # are the user's work products, which they expect to see (and find again) beside the files they are
+        # working on, one store per project folder, rather than hidden in a per-user cache shared by every project.
+        return cls(PACKAGED, origin="installed", build_base=Path.cwd())
 
     @property
     def ontology_dir(self) -> Path:
@@ -40,10 +77,42 @@ class Layout:
 
     @property
     def build_dir(self) -> Path:
-        return self.root / "build"
+        return (self.build_base or self.root) / "build"
 
     def ontology_files(self) -> list[Path]:
         return sorted(self.ontology_dir.glob("*.ttl"))
 
     def guide_files(self) -> list[Path]:
         return sorted((self.data_dir / "guide").glob("*.ttl"))
+
+    def source_files(self) -> list[Path]:
+        """Every hand-edited source file, in a fixed order."""
+        return sorted(p for name in SOURCE_FOLDERS for p in (self.root / name).rglob("*") if p.is_file())
+
+    def fingerprint(self) -> str:
+        """A sha256 of every source file's path and bytes: two trees with the same fingerprint build the same
+        dataset (with the same code)."""
+        digest = hashlib.sha256()
+        for path in self.source_files():
+            digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def data_version(self) -> str:
+        """The version of the data, read from the sources: the guide edition, the ontology's ``owl:versionInfo``
+        and the start of the sources' ``fingerprint()`` (which changes with any edit)."""
+        wanted: dict[tuple[object, object], str] = {
+            (ox.NamedNode(EDITION), ox.NamedNode(DCTERMS + "issued")): "edition",
+            (ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(OWL + "versionInfo")): "ontology",
+        }
+        found = {"edition": "?", "ontology": "?"}
+        for path in self.ontology_files() + self.guide_files():
+            for quad in parse_file(path):
+                what = wanted.get((quad.subject, quad.predicate))
+                if what and isinstance(quad.object, ox.Literal):
+                    found[what] = quad.object.value
+        issued, ontology = found["edition"], found["ontology"]
+        return f"guide edition {issued}, ontology {ontology}, sources sha256:{self.fingerprint()[:12]}"
+
+    def describe(self) -> str:
+        """Which sources these are, in words: ``checkout /path`` or ``installed /path``."""
+        return f"{self.origin} {self.root}"

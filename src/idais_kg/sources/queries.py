@@ -27,6 +27,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter a saved query takes, as its ``#+ params:`` header declares it."""
+
     name: str
     type: str
     required: bool = False
@@ -68,6 +70,8 @@ class Param:
 
 @dataclass(frozen=True)
 class SavedQuery:
+    """One saved ``.rq`` file: its SPARQL text, what its header says, and its kind (from the file name)."""
+
     name: str
     path: Path
     text: str
@@ -96,6 +100,7 @@ class SavedQuery:
 
 
 def kind_of(path: Path) -> str:
+    """A query's kind from its file name: ``construct-*`` feed the build, ``*-violation`` return no rows."""
     if path.stem.startswith("construct-"):
         return "construct"
     if path.stem.endswith("-violation"):
@@ -104,6 +109,7 @@ def kind_of(path: Path) -> str:
 
 
 def parse_header(path: Path, text: str) -> dict[str, Any]:
+    """The ``#+`` lines of a query read as YAML; one that does not parse or lacks a summary is refused."""
     lines = [line[2:] for line in text.splitlines() if line.startswith("#+")]
     try:
         header = yaml.safe_load("\n".join(line[1:] if line.startswith(" ") else line for line in lines)) or {}
@@ -115,6 +121,8 @@ def parse_header(path: Path, text: str) -> dict[str, Any]:
 
 
 def load_query(path: Path) -> SavedQuery:
+    """Read one ``.rq`` file, refusing at load a parameter of unknown type or unused in the text, and a query
+    other than a construct without ``ORDER BY``."""
     text = path.read_text(encoding="utf-8")
     header = parse_header(path, text)
     params: dict[str, Param] = {}
@@ -163,15 +171,18 @@ class QueryRegistry:
         return iter(self._queries.values())
 
     def names(self, kind: str | None = None) -> list[str]:
+        """The names of the queries, of one kind or of all."""
         return [q.name for q in self._queries.values() if kind is None or q.kind == kind]
 
     def get(self, name: str) -> SavedQuery:
+        """The query of that name; an unknown name is an UnknownQueryError listing the published questions."""
         try:
             return self._queries[name]
         except KeyError:
             raise UnknownQueryError(name, self.names("question")) from None
 
     def of_kind(self, kind: str) -> list[SavedQuery]:
+        """The queries of one kind (``question``, ``construct`` or ``violation``), in file-name order."""
         return [q for q in self._queries.values() if q.kind == kind]
 
 

@@ -1,22 +1,36 @@
-"""Mapping tables of partners: SSSOM TSV and the partner CSV layout, read into RDF quads.
+"""Mapping tables of partners: SSSOM TSV and the partner CSV layout, read into RDF quads; and what a mapping set in
+SSSOM's own RDF form says in the terms the partner shapes ask for.
 
-Why a minimal reader and not sssom-py: ``pip install sssom`` pulls ~98 packages here (pandas, linkml, sphinx,
-sqlalchemy, ...), and its reader resolves remote prefix maps; this reads the SSSOM TSV standard's part that a
-partner table needs: the ``#``-prefixed YAML metadata header (``curie_map``, ``mapping_set_id``, ``license``,
-``creator_id``, ``publication_date``, ``mapping_set_title``), then a tab-separated table with the columns
-``subject_id``, ``subject_label``, ``predicate_id``, ``object_id`` (and optionally ``subject_type``, ``comment``).
-The partner CSV layout is the same table, comma-separated, with the same optional ``#`` YAML header (README).
+Why a reader of our own and not sssom-py: ``pip install sssom`` pulls ~98 packages here (pandas, linkml, sphinx,
+sqlalchemy, ...), and its reader resolves remote prefix maps. This reads SSSOM 1.0 TSV: the ``#``-prefixed YAML
+metadata header (trailing tabs and spaces, as spreadsheets leave them, are ignored), then a tab-separated table
+whose columns ``subject_id``, ``predicate_id`` and ``object_id`` are required and every other slot optional. The
+partner CSV layout is the same table, comma-separated (README, "Partners").
+
+A table becomes the RDF that ``sssom convert`` (sssom-py) writes for it: the mapping set node (``mapping_set_id``)
+``a sssom:MappingSet`` with its metadata slots (``dcterms:title``, ``dcterms:license``, ``dcterms:creator``,
+``dcterms:issued``, ``dcterms:created`` for a set-wide ``mapping_date``, ...), and one reified ``owl:Axiom`` per
+row (``owl:annotatedSource``/``annotatedProperty``/``annotatedTarget`` and the row's slots: ``sssom:confidence``,
+``sssom:mapping_justification``, ``pav:authoredBy``, ``rdfs:comment``, ...), linked from the set by
+``sssom:mappings``. :func:`derived_triples` then adds, for that form from a table or from an RDF file alike, what
+our shapes read: the direct ``subject predicate object`` triple of each mapping that is not negated, the subject's
+``rdfs:label`` and ``rdf:type`` (from ``subject_label``/``subject_type``, of the row or the set), and the set as a
+``void:Dataset`` whose creators are its ``dcterms:publisher`` and ``dcat:contactPoint`` (SSSOM has no contact
+slot: the creator answers; a ``creator_label`` without ``creator_id`` is a blank-node ``foaf:Agent``).
 
 Every cell is a value, never a formula: labels and comments become plain literals exactly as written (a cell that
-starts with ``=`` stays that text). Identifier cells must be an IRI or a CURIE of the header's ``curie_map`` or our
-prefixes; anything else is a TableError with its line.
+starts with ``=`` stays that text). Identifier cells must be an IRI (``http(s)://``, ``urn:``, ``mailto:``) or a
+CURIE whose prefix is in the header's ``curie_map``, SSSOM's built-in prefixes or ours; anything else is a
+TableError with its line (an unknown prefix is not taken for an IRI scheme).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +38,92 @@ import pyoxigraph as ox
 import yaml
 
 from idais_kg.errors import TableError
-from idais_kg.namespaces import DCAT, DCTERMS, OWL, PREFIXES, RDF, RDFS, SKOS, VOID, XSD, is_ours
+from idais_kg.namespaces import DCAT, DCTERMS, OWL, PREFIXES, PROV, RDF, RDFS, SKOS, VOID, XSD, is_ours
 from idais_kg.sources.untrusted import Limits, iri_flaw, read_bounded
 
-REQUIRED = ("subject_id", "subject_label", "predicate_id", "object_id")
-# SSSOM's entity_type values (subject_type column) and the class each stands for; a CURIE or IRI also works.
+# SSSOM's namespace and the vocabularies of its RDF form (kept here, with the only reader that needs them).
+SSSOM = "https://w3id.org/sssom/"
+SEMAPV = "https://w3id.org/semapv/vocab/"
+PAV = "http://purl.org/pav/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+BUILT_IN = {"sssom": SSSOM, "owl": OWL, "rdf": RDF, "rdfs": RDFS, "skos": SKOS, "semapv": SEMAPV}
+SCHEMES = ("urn", "mailto")  # IRI schemes without "//" that a cell may use as they are
+
+REQUIRED = ("subject_id", "predicate_id", "object_id")
+# SSSOM's entity_type_enum, with the meaning the SSSOM schema gives each value; a CURIE or IRI also works.
 ENTITY_TYPES = {
     "owl class": OWL + "Class",
+    "owl object property": OWL + "ObjectProperty",
+    "owl data property": OWL + "DataProperty",
+    "owl annotation property": OWL + "AnnotationProperty",
     "owl named individual": OWL + "NamedIndividual",
     "skos concept": SKOS + "Concept",
     "rdfs resource": RDFS + "Resource",
     "rdfs class": RDFS + "Class",
+    "rdfs literal": RDFS + "Literal",
+    "rdfs datatype": RDFS + "Datatype",
+    "rdf property": RDF + "Property",
+    "composed entity expression": SSSOM + "ComposedEntityExpression",
+}
+MODIFIERS = {"Not": SSSOM + "NegatedPredicate"}
+# The slots of SSSOM 1.0 (sssom_schema.yaml) and how each is written in RDF: (property, kind, multivalued).
+# A slot without a slot_uri is sssom:<name>. Kinds: ref (CURIE or IRI), str, double, date, type, modifier.
+_S = SSSOM
+SLOTS: dict[str, tuple[str, str, bool]] = {
+    "subject_label": (_S + "subject_label", "str", False),
+    "subject_category": (_S + "subject_category", "str", False),
+    "subject_type": (_S + "subject_type", "type", False),
+    "predicate_modifier": (_S + "predicate_modifier", "modifier", False),
+    "predicate_label": (_S + "predicate_label", "str", False),
+    "predicate_type": (_S + "predicate_type", "type", False),
+    "object_label": (_S + "object_label", "str", False),
+    "object_category": (_S + "object_category", "str", False),
+    "object_type": (_S + "object_type", "type", False),
+    "mapping_justification": (_S + "mapping_justification", "ref", False),
+    "mapping_set_version": (OWL + "versionInfo", "str", False),
+    "mapping_set_title": (DCTERMS + "title", "str", False),
+    "mapping_set_description": (DCTERMS + "description", "str", False),
+    "mapping_set_confidence": (_S + "mapping_set_confidence", "double", False),
+    "mapping_set_source": (PROV + "wasDerivedFrom", "ref", True),
+    "creator_id": (DCTERMS + "creator", "ref", True),
+    "creator_label": (_S + "creator_label", "str", True),
+    "author_id": (PAV + "authoredBy", "ref", True),
+    "author_label": (_S + "author_label", "str", True),
+    "reviewer_id": (_S + "reviewer_id", "ref", True),
+    "reviewer_label": (_S + "reviewer_label", "str", True),
+    "license": (DCTERMS + "license", "ref", False),
+    "subject_source": (_S + "subject_source", "ref", False),
+    "subject_source_version": (_S + "subject_source_version", "str", False),
+    "object_source": (_S + "object_source", "ref", False),
+    "object_source_version": (_S + "object_source_version", "str", False),
+    "mapping_provider": (_S + "mapping_provider", "ref", False),
+    "mapping_source": (_S + "mapping_source", "ref", False),
+    "mapping_cardinality": (_S + "mapping_cardinality", "str", False),
+    "mapping_tool": (_S + "mapping_tool", "str", False),
+    "mapping_tool_id": (_S + "mapping_tool_id", "ref", False),
+    "mapping_tool_version": (_S + "mapping_tool_version", "str", False),
+    "mapping_date": (DCTERMS + "created", "date", False),
+    "publication_date": (DCTERMS + "issued", "date", False),
+    "review_date": (_S + "review_date", "date", False),
+    "confidence": (_S + "confidence", "double", False),
+    "reviewer_agreement": (_S + "reviewer_agreement", "double", False),
+    "similarity_score": (_S + "similarity_score", "double", False),
+    "similarity_measure": (_S + "similarity_measure", "str", False),
+    "match_string": (_S + "match_string", "str", True),
+    "curation_rule_text": (_S + "curation_rule_text", "str", True),
+    "issue_tracker_item": (_S + "issue_tracker_item", "ref", False),
+    "issue_tracker": (_S + "issue_tracker", "ref", False),
+    "see_also": (RDFS + "seeAlso", "ref", True),
+    "other": (_S + "other", "str", False),
+    "comment": (RDFS + "comment", "str", False),
 }
 SUFFIXES = {".tsv": "\t", ".csv": ","}
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
+TYPE = ox.NamedNode(RDF + "type")
+MAPPING_SET = ox.NamedNode(SSSOM + "MappingSet")
+MAPPINGS = ox.NamedNode(SSSOM + "mappings")
+AXIOM = ox.NamedNode(OWL + "Axiom")
 
 
 def is_table(path: Path) -> bool:
@@ -47,7 +134,7 @@ def read_table(
     path: Path, graph: str, *, limits: Limits | None = None, data: bytes | None = None
 ) -> list[ox.Quad]:
     """Read a SSSOM TSV (``.tsv``) or partner CSV (``.csv``) file (or its ``data``, already read) into quads of
-    ``graph``."""
+    ``graph``: SSSOM's RDF form of it, and the :func:`derived_triples`."""
     limits = limits or Limits()
     data = read_bounded(path, limits.max_bytes) if data is None else data
     try:
@@ -58,14 +145,17 @@ def read_table(
     header_lines = 0
     while header_lines < len(lines) and lines[header_lines].startswith("#"):
         header_lines += 1
-    meta = _metadata(path, "".join(line[1:] for line in lines[:header_lines]))
-    prefixes = dict(PREFIXES)
+    meta = _metadata(path, "".join(line[1:].rstrip() + "\n" for line in lines[:header_lines]))
+    prefixes = {**PREFIXES, **BUILT_IN}
     curie_map = meta.get("curie_map") or {}
     if not isinstance(curie_map, dict):
         raise TableError(path, "curie_map must map prefixes to IRIs", 1)
     prefixes.update({str(k): str(v) for k, v in curie_map.items()})
-    target = ox.NamedNode(graph)
-    quads = [ox.Quad(s, p, o, target) for s, p, o in _dataset_triples(path, meta, prefixes)]
+    cells = _Cells(path, prefixes, limits)
+    dataset = (
+        cells.iri(None, str(meta["mapping_set_id"]), "mapping_set_id") if "mapping_set_id" in meta else None
+    )
+    triples: list[Triple] = list(_set_triples(cells, meta, dataset)) if dataset is not None else []
     _allow_cells_of(limits.max_literal)
     rows = csv.DictReader(io.StringIO("".join(lines[header_lines:])), delimiter=SUFFIXES[path.suffix.lower()])
     done = 0  # the lines of the table read so far (a quoted cell may span lines)
@@ -76,12 +166,12 @@ def read_table(
         done = rows.line_num
         for row in rows:
             number, done = header_lines + done + 1, rows.line_num
-            quads += [
-                ox.Quad(s, p, o, target) for s, p, o in _row_triples(path, number, row, prefixes, limits)
-            ]
+            triples += _row_triples(cells, number, row, dataset)
     except csv.Error as exc:
         raise TableError(path, _csv_problem(exc, limits), header_lines + done + 1) from None
-    return quads
+    triples += derived_triples(triples, every_axiom=True)
+    target = ox.NamedNode(graph)
+    return [ox.Quad(s, p, o, target) for s, p, o in triples]
 
 
 def _allow_cells_of(size: int) -> None:
@@ -112,73 +202,202 @@ def _metadata(path: Path, header: str) -> dict[str, Any]:
     return meta
 
 
-def _iri(path: Path, line: int | None, value: str, prefixes: dict[str, str], column: str) -> ox.NamedNode:
-    value = value.strip()
-    prefix, sep, local = value.partition(":")
-    if sep and prefix in prefixes and not local.startswith("//"):
-        value = prefixes[prefix] + local
-    flaw = iri_flaw(value)
-    if flaw == "not an IRI or known prefixed name":
-        raise TableError(path, f"{column}: not an IRI or known CURIE: {value!r}", line)
-    if flaw is not None:
-        raise TableError(path, f"{column}: {flaw}: {value!r}", line)
-    return ox.NamedNode(value)
+class _Cells:
+    """The cells of one table as RDF terms, by the kind of their slot; errors name the file, line and column."""
+
+    def __init__(self, path: Path, prefixes: dict[str, str], limits: Limits) -> None:
+        self.path, self.prefixes, self.limits = path, prefixes, limits
+
+    def iri(self, line: int | None, value: str, column: str) -> ox.NamedNode:
+        """
+        >>> cells = _Cells(Path("t.tsv"), {"ex": "https://example.org/"}, Limits())
+        >>> cells.iri(2, "ex:a", "subject_id").value
+        'https://example.org/a'
+        >>> cells.iri(2, "foo:bar", "object_id")
+        Traceback (most recent call last):
+        idais_kg.errors.TableError: t.tsv:2: object_id: 'foo:bar': the prefix 'foo' is not in the curie_map
+        """
+        value = value.strip()
+        prefix, sep, local = value.partition(":")
+        if sep and prefix in self.prefixes and not local.startswith("//"):
+            value = self.prefixes[prefix] + local
+        elif sep and not local.startswith("//") and prefix.lower() not in SCHEMES:
+            raise TableError(
+                self.path, f"{column}: {value!r}: the prefix {prefix!r} is not in the curie_map", line
+            )
+        flaw = iri_flaw(value)
+        if flaw == "not an IRI or known prefixed name":
+            raise TableError(self.path, f"{column}: not an IRI or known CURIE: {value!r}", line)
+        if flaw is not None:
+            raise TableError(self.path, f"{column}: {flaw}: {value!r}", line)
+        return ox.NamedNode(value)
+
+    def terms(self, line: int | None, slot: str, cell: object) -> list[ox.NamedNode | ox.Literal]:
+        """The RDF terms of one slot's cell (a ``|``-separated cell or a YAML list for a multivalued slot)."""
+        _, kind, multi = SLOTS[slot]
+        if isinstance(cell, list):
+            values = [str(v) for v in cell]
+        else:
+            text = str(cell)
+            values = text.split("|") if multi else [text]
+        out: list[ox.NamedNode | ox.Literal] = []
+        for value in values:
+            value = value.strip() if kind != "str" else value
+            if not value:
+                continue
+            if kind == "ref":
+                out.append(self.iri(line, value, slot))
+            elif kind == "type":
+                known = ENTITY_TYPES.get(value.lower())
+                out.append(ox.NamedNode(known) if known else self.iri(line, value, slot))
+            elif kind == "modifier":
+                if value not in MODIFIERS:
+                    raise TableError(self.path, f"{slot}: {value!r} is not one of {sorted(MODIFIERS)}", line)
+                out.append(ox.NamedNode(MODIFIERS[value]))
+            elif kind == "double":
+                try:
+                    float(value)
+                except ValueError:
+                    raise TableError(self.path, f"{slot}: not a number: {value!r}", line) from None
+                out.append(ox.Literal(value, datatype=ox.NamedNode(XSD + "double")))
+            elif kind == "date":
+                try:
+                    datetime.date.fromisoformat(value)
+                except ValueError:
+                    raise TableError(self.path, f"{slot}: not a date (YYYY-MM-DD): {value!r}", line) from None
+                out.append(ox.Literal(value, datatype=ox.NamedNode(XSD + "date")))
+            else:
+                out.append(ox.Literal(value))
+        return out
 
 
-def _dataset_triples(
-    path: Path, meta: dict[str, Any], prefixes: dict[str, str]
-) -> Iterator[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]]:
-    """The dataset description a table's header gives (mapping_set_id names the dataset)."""
-    if "mapping_set_id" not in meta:
-        return
-    dataset = _iri(path, None, str(meta["mapping_set_id"]), prefixes, "mapping_set_id")
-    yield dataset, ox.NamedNode(RDF + "type"), ox.NamedNode(VOID + "Dataset")
-    if meta.get("mapping_set_title"):
-        yield dataset, ox.NamedNode(DCTERMS + "title"), ox.Literal(str(meta["mapping_set_title"]))
-    if meta.get("license"):
-        yield (
-            dataset,
-            ox.NamedNode(DCTERMS + "license"),
-            _iri(path, None, str(meta["license"]), prefixes, "license"),
-        )
-    creators = meta.get("creator_id") or []
-    for creator in creators if isinstance(creators, list) else [creators]:
-        agent = _iri(path, None, str(creator), prefixes, "creator_id")
-        yield dataset, ox.NamedNode(DCTERMS + "publisher"), agent
-        yield dataset, ox.NamedNode(DCAT + "contactPoint"), agent  # SSSOM has no contact: the creator answers
-    if meta.get("publication_date"):
-        date = str(meta["publication_date"])
-        yield dataset, ox.NamedNode(DCTERMS + "issued"), ox.Literal(date, datatype=ox.NamedNode(XSD + "date"))
+def _set_triples(cells: _Cells, meta: dict[str, Any], dataset: ox.NamedNode) -> Iterator[Triple]:
+    """The mapping set node and the slots of the header (a propagatable slot stays on the set, as sssom-py
+    writes it; :func:`derived_triples` applies a set-wide subject_type to every subject)."""
+    yield dataset, TYPE, MAPPING_SET
+    for slot, value in meta.items():
+        if slot in SLOTS and value is not None:
+            predicate = ox.NamedNode(SLOTS[slot][0])
+            yield from ((dataset, predicate, o) for o in cells.terms(None, slot, value))
 
 
 def _row_triples(
-    path: Path, line: int, row: dict[str, Any], prefixes: dict[str, str], limits: Limits
-) -> Iterable[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]]:
+    cells: _Cells, line: int, row: dict[str | None, Any], dataset: ox.NamedNode | None
+) -> list[Triple]:
+    """One row as a reified owl:Axiom (a blank node) with its slots, linked from the set by sssom:mappings."""
     for column, cell in row.items():
         if column is None:
-            raise TableError(path, "a row with more cells than columns", line)
-        if isinstance(cell, str) and len(cell) > limits.max_literal:
+            # (cells past the header's columns: only empty ones, trailing tabs, are fine)
+            if any(c.strip() for c in cell):
+                raise TableError(cells.path, "a row with more cells than columns", line)
+            continue
+        if isinstance(cell, str) and len(cell) > cells.limits.max_literal:
             raise TableError(
-                path, f"{column}: a cell longer than the limit of {limits.max_literal} characters", line
+                cells.path,
+                f"{column}: a cell longer than the limit of {cells.limits.max_literal} characters",
+                line,
             )
-    subject = _iri(path, line, row["subject_id"] or "", prefixes, "subject_id")
+    subject = cells.iri(line, row["subject_id"] or "", "subject_id")
     if is_ours(subject.value):
         raise TableError(
-            path, f"subject_id {subject.value} is in the IDAIS namespace: describe your own", line
+            cells.path, f"subject_id {subject.value} is in the IDAIS namespace: describe your own", line
         )
-    out: list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]] = [
+    axiom = ox.BlankNode()
+    out: list[Triple] = [
+        (axiom, TYPE, AXIOM),
+        (axiom, ox.NamedNode(OWL + "annotatedSource"), subject),
         (
-            subject,
-            _iri(path, line, row["predicate_id"] or "", prefixes, "predicate_id"),
-            _iri(path, line, row["object_id"] or "", prefixes, "object_id"),
-        )
+            axiom,
+            ox.NamedNode(OWL + "annotatedProperty"),
+            cells.iri(line, row["predicate_id"] or "", "predicate_id"),
+        ),
+        (axiom, ox.NamedNode(OWL + "annotatedTarget"), cells.iri(line, row["object_id"] or "", "object_id")),
     ]
-    if row.get("subject_label"):
-        out.append((subject, ox.NamedNode(RDFS + "label"), ox.Literal(row["subject_label"])))
-    kind = (row.get("subject_type") or "").strip()
-    if kind:
-        cls = ENTITY_TYPES.get(kind.lower()) or _iri(path, line, kind, prefixes, "subject_type").value
-        out.append((subject, ox.NamedNode(RDF + "type"), ox.NamedNode(cls)))
-    if row.get("comment"):
-        out.append((subject, ox.NamedNode(RDFS + "comment"), ox.Literal(row["comment"])))
+    if dataset is not None:
+        out.append((dataset, MAPPINGS, axiom))
+    for column, cell in row.items():
+        if column in SLOTS and cell:
+            predicate = ox.NamedNode(SLOTS[column][0])
+            out += [(axiom, predicate, o) for o in cells.terms(line, column, cell)]
     return out
+
+
+def derived_triples(triples: list[Triple], *, every_axiom: bool = False) -> list[Triple]:
+    """What SSSOM's RDF form (``triples``: one graph) says in the terms of the partner shapes (module docstring):
+    the same for a table and for an RDF file, so that both forms of one mapping set give one graph. The mappings
+    are the ``sssom:mappings`` of a set; for a table (``every_axiom``), whose header may name no set, every row's
+    owl:Axiom is one."""
+    about: dict[ox.NamedNode | ox.BlankNode, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+    for s, p, o in triples:
+        about[s][p.value].append(o)
+    out: list[Triple] = []
+    set_types: dict[Term, list[Term]] = {}  # the mappings of the sets, with the set's subject_type
+    for node, props in about.items():
+        if MAPPING_SET not in props[RDF + "type"]:
+            continue
+        out.append((node, TYPE, ox.NamedNode(VOID + "Dataset")))
+        agents: list[ox.NamedNode | ox.BlankNode] = [
+            a for a in props[DCTERMS + "creator"] if isinstance(a, ox.NamedNode | ox.BlankNode)
+        ]
+        if not agents:
+            for label in props[SSSOM + "creator_label"]:
+                named = ox.BlankNode()
+                out += [
+                    (named, TYPE, ox.NamedNode(FOAF + "Agent")),
+                    (named, ox.NamedNode(FOAF + "name"), label),
+                ]
+                agents.append(named)
+        for agent in agents:
+            out += [
+                (node, ox.NamedNode(DCTERMS + "publisher"), agent),
+                (node, ox.NamedNode(DCAT + "contactPoint"), agent),
+            ]
+        for axiom in props[SSSOM + "mappings"]:
+            set_types[axiom] = props[SSSOM + "subject_type"]
+    for node, props in about.items():
+        if node in set_types or (every_axiom and AXIOM in props[RDF + "type"]):
+            out += _mapping_triples(props, set_types.get(node, []))
+    return out
+
+
+def _mapping_triples(mapping: dict[str, list[Term]], set_types: list[Term]) -> list[Triple]:
+    subject, predicate, target = (
+        next(iter(mapping[OWL + n]), None)
+        for n in ("annotatedSource", "annotatedProperty", "annotatedTarget")
+    )
+    if not isinstance(subject, ox.NamedNode | ox.BlankNode) or not isinstance(predicate, ox.NamedNode):
+        return []
+    out: list[Triple] = []
+    if (
+        target is not None
+        and ox.NamedNode(SSSOM + "NegatedPredicate") not in mapping[SSSOM + "predicate_modifier"]
+    ):
+        out.append((subject, predicate, target))
+    out += [(subject, ox.NamedNode(RDFS + "label"), label) for label in mapping[SSSOM + "subject_label"]]
+    for kind in mapping[SSSOM + "subject_type"] or set_types:
+        if isinstance(kind, ox.NamedNode):
+            out.append((subject, TYPE, kind))
+    return out
+
+
+def derive_in(store: ox.Store, graph: str) -> int:
+    """Add the :func:`derived_triples` of a graph in SSSOM's RDF form (a partner's RDF file) to that graph of
+    ``store``; the number of derived triples. A graph without an ``sssom:MappingSet`` costs one index lookup."""
+    g = ox.NamedNode(graph)
+    if next(iter(store.quads_for_pattern(None, TYPE, MAPPING_SET, g)), None) is None:
+        return 0
+    triples: list[Triple] = []
+    todo = [q.subject for q in store.quads_for_pattern(None, TYPE, MAPPING_SET, g)]
+    seen: set[object] = set()
+    while todo:  # the sets, their mappings (and nothing else: the rest of the file is not read)
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for q in store.quads_for_pattern(node, None, None, g):
+            triples.append((q.subject, q.predicate, q.object))  # type: ignore[arg-type]
+            if q.predicate == MAPPINGS:
+                todo.append(q.object)  # type: ignore[arg-type]
+    new = [ox.Quad(s, p, o, g) for s, p, o in derived_triples(triples)]
+    store.extend(new)
+    return len(new)

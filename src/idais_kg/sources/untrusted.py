@@ -370,6 +370,7 @@ def _our_context() -> dict[str, object]:
 
 
 def retarget(quads: list[ox.Quad], graph: str | None) -> list[ox.Quad]:
+    """The quads of a triple format, all moved into ``graph`` (unchanged when no graph is given)."""
     if graph is None:
         return quads
     target = ox.NamedNode(graph)

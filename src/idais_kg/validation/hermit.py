@@ -18,16 +18,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
-OWLREADY = "http://www.lesfleursdunormal.fr/static/_downloads/owlready_ontology.owl#"
-OWL = "http://www.w3.org/2002/07/owl#"
+from idais_kg.namespaces import OWL, OWLREADY, RDF, RDFS, SKOS
+
+OWL_IMPORTS = OWL + "imports"
 JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-DOCUMENTATION = {
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://www.w3.org/2000/01/rdf-schema#comment",
-    "http://www.w3.org/2004/02/skos/core#definition",
-}
+RDF_TYPE = RDF + "type"
+DOCUMENTATION = {RDFS + "label", RDFS + "comment", SKOS + "definition"}
 
 
 @dataclass
@@ -90,7 +86,6 @@ def hermit_command(path: Path) -> list[str]:
         classpath,
         "org.semanticweb.HermiT.cli.CommandLine",
         "-k",
-        "--ignoreUnsupportedDatatypes",
         path.as_uri(),
     ]
 

@@ -10,64 +10,32 @@ runs the reference engine (~50 s), which the tests use for the shape cases and w
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 import rdflib
 
 from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.errors import IdaisError
-from idais_kg.namespaces import GRAPH_INPUT, GRAPH_ONTOLOGY, IDAIS, SH
+from idais_kg.namespaces import GRAPH_INPUT, GRAPH_ONTOLOGY, SH
 from idais_kg.sources.untrusted import parse_untrusted
 from idais_kg.store import Store, parse_file
 from idais_kg.validation import hermit
+from idais_kg.validation.questions import question
+from idais_kg.validation.report import RENDERERS, SEVERITIES, Finding, Report
 from idais_kg.validation.shacl import engine, shapes
+from idais_kg.validation.shacl.data import Index
 
-SEVERITIES = ("Violation", "Warning", "Info")
+__all__ = ["RENDERERS", "Finding", "Report", "ToolError", "validate"]
 SHN = rdflib.Namespace(SH)
 
 
 class ToolError(IdaisError):
     exit_code = 2
-
-
-@dataclass
-class Finding:
-    severity: str
-    focus: str
-    message: str
-    source: str  # the shape, or the query, or "owl:reasoner"
-    path: str | None = None
-    value: str | None = None
-    lines: tuple[int, int] | None = None
-
-
-@dataclass
-class Report:
-    findings: list[Finding]
-    reasoner: hermit.ReasonerResult
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def conforms(self) -> bool:
-        return (
-            not any(f.severity == "Violation" for f in self.findings)
-            and self.reasoner.status != "inconsistent"
-        )
-
-    @property
-    def exit_code(self) -> int:
-        if self.reasoner.status == "error":
-            return 2
-        return 0 if self.conforms else 1
-
-    def count(self, severity: str) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
 
 
 def load_shapes(shapes_dir: Path) -> rdflib.Graph:
@@ -94,17 +62,7 @@ def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
 def locate(store: Store, focus: str) -> tuple[int, int] | None:
     """The source lines of a resource, or of the resource whose document it is part of (``…#c1`` -> ``…``)."""
     for iri in (focus, focus.split("#", 1)[0]):
-        answer = store.query(
-            "SELECT ?r ?s ?e WHERE { ?r <"
-            + IDAIS
-            + "sourceLocation> ?l . ?l <"
-            + IDAIS
-            + "startLine> ?s ; <"
-            + IDAIS
-            + "endLine> ?e } ORDER BY ?s LIMIT 1",
-            {"r": ox.NamedNode(iri)},
-        )
-        for row in answer:
+        for row in store.query(question("source-lines"), {"r": ox.NamedNode(iri)}):
             return int(row["s"].value), int(row["e"].value)
     return None
 
@@ -117,14 +75,23 @@ def shape_triples(shapes_dir: Path) -> list[ox.Quad]:
     return quads
 
 
-def fast_shacl_findings(quads: list[ox.Quad], shapes_dir: Path) -> list[Finding]:
-    """SHACL on idais_kg.validation.shacl.engine; the data graph is the union of all graphs, the ontology included (the
-    class hierarchy), as pySHACL's ``ont_graph`` mixes it in."""
+def read_shapes(shapes_dir: Path) -> shapes.Shapes:
+    """The shapes of ``shapes_dir`` as the engine reads them (refusing what it does not implement)."""
     try:
-        results = engine.validate(quads, shapes.Shapes(shape_triples(shapes_dir)))
+        return shapes.Shapes(shape_triples(shapes_dir))
     except shapes.UnsupportedShapes as exc:
         raise ToolError(f"SHACL engine: {exc} (run with the pyshacl engine)") from None
-    return [
+
+
+def fast_shacl_findings(quads: list[ox.Quad], graph: shapes.Shapes) -> tuple[list[Finding], Index]:
+    """SHACL on idais_kg.validation.shacl.engine; the data graph is the union of all graphs, the ontology included (the
+    class hierarchy), as pySHACL's ``ont_graph`` mixes it in. Also the data graph as the engine read it."""
+    run = engine.Validator(quads, graph)
+    try:
+        results = run.run()
+    except shapes.UnsupportedShapes as exc:
+        raise ToolError(f"SHACL engine: {exc} (run with the pyshacl engine)") from None
+    findings = [
         Finding(
             severity=r.severity.rsplit("#", 1)[-1],
             focus=r.focus.value,
@@ -132,9 +99,11 @@ def fast_shacl_findings(quads: list[ox.Quad], shapes_dir: Path) -> list[Finding]
             source=r.shape.value,
             path=r.path.value if isinstance(r.path, ox.NamedNode) else None,
             value=r.value.value if r.value is not None else None,
+            result=r,
         )
-        for r in results
+        for r in dict.fromkeys(results)  # a result reached twice is reported once
     ]
+    return findings, cast(Index, run.data)
 
 
 def shacl_findings(data: rdflib.Graph, ontology: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
@@ -181,14 +150,6 @@ def query_findings(kg: KnowledgeGraph, store: Store) -> list[Finding]:
 
 def disjointness_findings(store: Store) -> list[Finding]:
     """Name the individuals that belong to two classes the ontology declares disjoint (what makes HermiT fail)."""
-    sparql = (
-        "PREFIX owl: <http://www.w3.org/2002/07/owl#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
-        "SELECT DISTINCT ?x ?a ?b WHERE { "
-        "{ ?d a owl:AllDisjointClasses ; owl:members/rdf:rest*/rdf:first ?a , ?b FILTER(?a != ?b) } "
-        "UNION { ?a owl:disjointWith ?b } "
-        "?x a/rdfs:subClassOf* ?a ; a/rdfs:subClassOf* ?b . FILTER(STR(?a) < STR(?b)) } ORDER BY ?x"
-    )
     return [
         Finding(
             "Violation",
@@ -196,7 +157,7 @@ def disjointness_findings(store: Store) -> list[Finding]:
             f"typed both {row['a'].value} and {row['b'].value}, which are disjoint",
             "owl:reasoner",
         )
-        for row in store.query(sparql)
+        for row in store.query(question("disjoint-individuals"))
     ]
 
 
@@ -226,12 +187,14 @@ def validate(
     pool = ThreadPoolExecutor(max_workers=1)
     pending = pool.submit(hermit.check_consistency, all_quads, GRAPH_ONTOLOGY) if reasoner else None
     start = time.perf_counter()
+    shapes_graph, data_graph = None, None
     if engine == "pyshacl":
         data = to_rdflib(q for q in all_quads if q.graph_name != ox.NamedNode(GRAPH_ONTOLOGY))
         shapes = load_shapes(kg.layout.shapes_dir)
         findings = shacl_findings(data, to_rdflib(store.quads(GRAPH_ONTOLOGY)), shapes) if len(shapes) else []
     else:
-        findings = fast_shacl_findings(all_quads, kg.layout.shapes_dir)
+        shapes_graph = read_shapes(kg.layout.shapes_dir)
+        findings, data_graph = fast_shacl_findings(all_quads, shapes_graph)
     timings["shacl"] = time.perf_counter() - start
     start = time.perf_counter()
     findings += query_findings(kg, store)
@@ -250,72 +213,5 @@ def validate(
     findings.sort(
         key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, f.focus, f.message)
     )
-    return Report(findings, result, timings)
-
-
-def render_text(report: Report) -> str:
-    out = []
-    for severity in SEVERITIES:
-        group = [f for f in report.findings if f.severity == severity]
-        if not group:
-            continue
-        out.append(f"== {severity}: {len(group)}")
-        focus = None
-        for f in group:
-            if f.focus != focus:
-                focus = f.focus
-                where = f" (source lines {f.lines[0]}-{f.lines[1]})" if f.lines else ""
-                out.append(f"  {focus}{where}")
-            path = f" [{f.path.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}]" if f.path else ""
-            out.append(f"    - {f.message}{path}  <{f.source.rsplit('/', 1)[-1]}>")
-    r = report.reasoner
-    out.append(
-        f"OWL reasoner (HermiT): {r.status}"
-        + (f": {r.detail}" if r.detail else "")
-        + (f" in {r.seconds:.1f} s" if r.seconds else "")
-    )
-    verdict = "conforms" if report.conforms else "does NOT conform"
-    out.append(
-        f"{verdict}: {report.count('Violation')} violations, {report.count('Warning')} warnings, {report.count('Info')} infos"
-    )
-    return "\n".join(out)
-
-
-def render_json(report: Report) -> str:
-    return json.dumps(
-        {
-            "conforms": report.conforms,
-            "reasoner": {"status": report.reasoner.status, "detail": report.reasoner.detail},
-            "counts": {s: report.count(s) for s in SEVERITIES},
-            "findings": [f.__dict__ | {"lines": list(f.lines) if f.lines else None} for f in report.findings],
-        },
-        ensure_ascii=False,
-        indent=2,
-    )
-
-
-def render_turtle(report: Report) -> str:
-    """The standard SHACL validation report (sh:ValidationReport), reasoner findings included as results."""
-    g = rdflib.Graph()
-    g.bind("sh", SHN)
-    node = rdflib.BNode()
-    g.add((node, rdflib.RDF.type, SHN.ValidationReport))
-    g.add((node, SHN.conforms, rdflib.Literal(report.conforms)))
-    for f in report.findings:
-        r = rdflib.BNode()
-        g.add((node, SHN.result, r))
-        g.add((r, rdflib.RDF.type, SHN.ValidationResult))
-        g.add((r, SHN.focusNode, rdflib.URIRef(f.focus)))
-        g.add((r, SHN.resultSeverity, SHN[f.severity]))
-        g.add((r, SHN.resultMessage, rdflib.Literal(f.message)))
-        g.add(
-            (r, SHN.sourceShape, rdflib.URIRef(f.source) if "://" in f.source else rdflib.Literal(f.source))
-        )
-        if f.path:
-            g.add((r, SHN.resultPath, rdflib.URIRef(f.path)))
-        if f.value is not None:
-            g.add((r, SHN.value, rdflib.Literal(f.value)))
-    return g.serialize(format="turtle")
-
-
-RENDERERS = {"text": render_text, "json": render_json, "turtle": render_turtle}
+    described = shapes_graph.graph if shapes_graph is not None else None
+    return Report(findings, result, timings, described, data_graph)

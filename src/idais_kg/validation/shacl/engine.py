@@ -1,76 +1,37 @@
-"""A fast SHACL engine over pyoxigraph, for the constraint components that the shapes of ``shapes/`` use: it
-validates data against a shapes graph that idais_kg.validation.shacl.shapes has read and checked (it refuses what this
-engine does not implement).
+"""The SHACL engine that ``validate`` and ``partner check`` run: it validates a data graph against a shapes graph
+that idais_kg.validation.shacl.shapes has read and checked (refusing what the registry of components lacks).
 
 Why: pySHACL took ~48 s on the guide (7k triples), ~3.6 s of it on SHACL Core alone, the rest on SHACL-SPARQL
 constraints that it evaluates once per focus node with rdflib's SPARQL engine; Jena's SHACL is fast but a JVM
-start costs 1-3 s a run. This engine reads the data into Python indexes once, evaluates the Core components in
-Python, and runs each SHACL-SPARQL constraint with pyoxigraph, ``$this`` pre-bound per focus node by substitution
-(the pre-binding of SHACL 1.0 section 5.3.1, not a join: so no condition on where ``$this`` occurs in the query),
-or once for all focus nodes where that gives the same solutions (:func:`joins_like_prebinding`).
+start costs 1-3 s a run. This engine reads the data through an index (:class:`~.data.Index` for the guide,
+:class:`~.data.StoreData` for a partner file of a million triples), evaluates the Core components in Python
+(idais_kg.validation.shacl.components) and each SHACL-SPARQL constraint with pyoxigraph, ``$this`` pre-bound per
+focus node or, where that gives the same solutions, once for all focus nodes (idais_kg.validation.shacl.sparql).
 
-tests/test_shapes.py checks that it gives exactly pySHACL's results (focus, path, shape, severity) on every case
-and on the shipped dataset, and tests/test_engines.py that Jena's SHACL agrees too.
+tests/test_shapes.py checks that it gives exactly pySHACL's results on every case and on the shipped dataset,
+tests/test_engines.py that Jena's SHACL agrees too, and tests/test_w3c_shacl.py runs the W3C SHACL test suite.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
-from idais_kg.namespaces import RDF, RDFS, SH, XSD
-from idais_kg.validation.shacl.shapes import (
-    PROPERTY,
-    SPARQL,
-    TRUE,
-    TYPE,
-    Index,
-    Path,
-    Shapes,
-    Term,
-    UnsupportedShapes,
-    sh,
-)
+from idais_kg.namespaces import RDFS
+from idais_kg.validation.shacl import paths
+from idais_kg.validation.shacl.components import TYPE, Component, Fail
+from idais_kg.validation.shacl.data import Data, Index, Term
+from idais_kg.validation.shacl.paths import Path
+from idais_kg.validation.shacl.shapes import Shape, Shapes
+from idais_kg.validation.shacl.sparql import joins_like_prebinding
 
-Fail = Callable[..., None]  # reports a result: value, and optionally message, focus and path
+__all__ = ["Result", "Validator", "joins_like_prebinding", "validate"]
 
 SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
-NUMERIC = {
-    XSD + n
-    for n in [
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-    ]
-}
-_TZ = r"(Z|[+-]\d\d:\d\d)?"
-LEXICAL = {  # well-formed lexical forms of the datatypes that sh:datatype names (ill-typed literals fail it)
-    XSD + "integer": r"[+-]?\d+",
-    XSD + "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
-    XSD + "double": r"([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|INF|-INF|NaN)",
-    XSD + "boolean": r"(true|false|1|0)",
-    XSD + "gYear": r"-?\d{4,}" + _TZ,
-    XSD + "gYearMonth": r"-?\d{4,}-(0[1-9]|1[0-2])" + _TZ,
-    XSD + "date": r"-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])" + _TZ,
-}
+KEEP: Any = object()  # a result's path: the shape's own
 
 
 @dataclass(frozen=True)
@@ -81,66 +42,28 @@ class Result:
     severity: str  # the IRI of sh:Violation, sh:Warning or sh:Info
     message: str
     value: Term | None = None
-
-
-def term_value(term: Term) -> str:
-    return term.value
-
-
-def numeric(term: Term) -> Decimal | float | None:
-    if not isinstance(term, ox.Literal) or term.datatype.value not in NUMERIC:
-        return None
-    try:
-        return Decimal(term.value)
-    except InvalidOperation:
-        return float(term.value) if term.value in ("INF", "-INF", "NaN") else None
-
-
-def less_or_equal(a: Term, b: Term) -> bool:
-    x, y = numeric(a), numeric(b)
-    if x is not None and y is not None:
-        return bool(x <= y)
-    if isinstance(a, ox.Literal) and isinstance(b, ox.Literal) and a.datatype == b.datatype:
-        return a.value <= b.value  # strings and the date types of one timezone order by their lexical form
-    return False  # not comparable: the constraint fails, as in SPARQL
-
-
-def lang_matches(tag: str, pattern: str) -> bool:
-    tag, pattern = tag.lower(), pattern.lower()
-    return (pattern == "*" and bool(tag)) or tag == pattern or tag.startswith(pattern + "-")
+    component: ox.NamedNode | None = None  # sh:sourceConstraintComponent
+    constraint: Term | None = None  # sh:sourceConstraint (of a SPARQL constraint)
+    details: tuple[Result, ...] = field(
+        default=(), compare=False
+    )  # sh:detail: why the value fails its sh:node
 
 
 class Validator:
-    """One validation run: the data indexed once, nested-shape conformance memoised."""
+    """One validation run: the data read through one index, nested-shape conformance memoised.
 
-    def __init__(self, data: Iterable[ox.Triple | ox.Quad], shapes: Shapes) -> None:
-        self.data = Index(data)
+    ``small``: a shape with at most this many focus nodes runs its SPARQL constraints once per focus node even
+    where they could run set-wise (a few pre-bound queries beat one query over a large graph).
+    """
+
+    def __init__(self, data: Data | Iterable[ox.Triple | ox.Quad], shapes: Shapes, small: int = 0) -> None:
+        self.data: Data = data if isinstance(data, Data) else Index(data)
         self.shapes = shapes
-        self._store: ox.Store | None = None
-        self._conforms: dict[tuple[Term, Term], bool] = {}
+        self.small = small
+        self.cache: dict[object, Any] = {}  # what components keep for the run (set-wise solutions)
+        self._focus_count: dict[Term, int] = {}
+        self._nested: dict[tuple[Term, Term], list[Result]] = {}
         self._superclasses: dict[Term, set[Term]] = {}
-        self._queries: dict[Term, str] = {}
-        self._grouped: dict[Term, dict[Term, list[dict[str, Term]]]] = {}
-        self._tests: dict[tuple[str, Term, Term], Callable[[Term], bool]] = {}
-
-    @property
-    def store(self) -> ox.Store:
-        if self._store is None:  # only when a SPARQL constraint needs it
-            self._store = ox.Store()
-            self._store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.data.triples)
-        return self._store
-
-    # -- data access -----------------------------------------------------------------------------------------
-
-    def values(self, focus: Term, path: Path) -> list[Term]:
-        if isinstance(path, ox.NamedNode):
-            return self.data.objects(focus, path)
-        if path[0] == "^":
-            return self.data.subjects(path[1], focus)
-        out: list[Term] = []
-        for alternative in path[1:]:
-            out += [v for v in self.values(focus, alternative) if v not in out]
-        return out
 
     def superclasses(self, cls: Term) -> set[Term]:
         if cls not in self._superclasses:
@@ -156,17 +79,6 @@ class Validator:
     def is_instance(self, node: Term, cls: Term) -> bool:
         return any(cls in self.superclasses(t) for t in self.data.objects(node, TYPE))
 
-    def focus_nodes(self, shape: Term) -> list[Term]:
-        g, out = self.shapes.graph, []
-        for cls in g.objects(shape, sh("targetClass")):
-            out += [s for sub in self.subclasses(cls) for s in self.data.subjects(TYPE, sub)]
-        out += g.objects(shape, sh("targetNode"))
-        for p in g.objects(shape, sh("targetSubjectsOf")):
-            out += [s for s, preds in self.data.out.items() if p in preds]
-        for p in g.objects(shape, sh("targetObjectsOf")):
-            out += [o for o, preds in self.data.inv.items() if p in preds]
-        return list(dict.fromkeys(out))
-
     def subclasses(self, cls: Term) -> list[Term]:
         seen, todo = [cls], [cls]
         while todo:
@@ -176,213 +88,110 @@ class Validator:
                     todo.append(sub)
         return seen
 
-    # -- validation ------------------------------------------------------------------------------------------
+    def focus_nodes(self, shape: Term) -> list[Term]:
+        out: list[Term] = []
+        for target, value in self.shapes.targets(shape):
+            kind = target.value.rsplit("#", 1)[-1]
+            if kind == "targetClass":
+                out += [s for sub in self.subclasses(value) for s in self.data.subjects(TYPE, sub)]
+            elif kind == "targetNode":
+                out.append(value)
+            elif kind == "targetSubjectsOf":
+                out += self.data.subjects_of(value)  # type: ignore[arg-type]
+            else:
+                out += self.data.objects_of(value)  # type: ignore[arg-type]
+        return list(dict.fromkeys(out))
 
-    def run(self) -> list[Result]:
+    def set_wise(self, constraint: Any) -> bool:
+        """Whether a SPARQL constraint runs once for all the focus nodes of its shape: when it joins like
+        pre-binding and its shape has more than ``small`` focus nodes (a nested shape: any number), or, for a
+        query whose first pattern on $this sits in a group of its own, only where ``small`` is set and exceeded."""
+        many = self._focus_count.get(constraint.shape, self.small + 1) > self.small
+        return many and (constraint.joined or (self.small > 0 and constraint.joinable))
+
+    def path_of(self, shape: Term) -> Path | None:
+        compiled = self.shapes.compiled(shape)
+        return compiled.path if compiled is not None else None
+
+    def run(
+        self, only: Iterable[Term] | None = None, focus: dict[Term, list[Term]] | None = None
+    ) -> list[Result]:
+        """The results of the targeted shapes (or of ``only``), as a multiset (a result reached twice is there
+        twice, as the W3C test suite counts); ``focus``: focus nodes already known."""
         results: list[Result] = []
-        for shape in self.shapes.targeted:
-            for focus in self.focus_nodes(shape):
-                results += self.validate(shape, focus)
-        return list(dict.fromkeys(results))
+        for shape in self.shapes.targeted if only is None else only:
+            nodes = focus[shape] if focus is not None and shape in focus else self.focus_nodes(shape)
+            self._focus_count[shape] = len(nodes)
+            compiled = self.shapes.compiled(shape)
+            candidates = [c.candidates(self) for c in compiled.constraints] if compiled else []
+            if all(c is not None for c in candidates):  # only the nodes that set-wise constraints name
+                named = set().union(*(c for c in candidates if c is not None))
+                nodes = [n for n in nodes if n in named]
+            for node in nodes:
+                results += self.validate(shape, node)
+        return results
 
     def conforms(self, shape: Term, node: Term) -> bool:
+        return not self.nested(shape, node)
+
+    def nested(self, shape: Term, node: Term) -> list[Result]:
+        """The results of ``node`` against a shape it is checked against from another (memoised)."""
         key = (shape, node)
-        if key not in self._conforms:
-            self._conforms[key] = not self.validate(shape, node)
-        return self._conforms[key]
+        if key not in self._nested:
+            self._nested[key] = self.validate(shape, node)
+        return self._nested[key]
 
     def validate(self, shape: Term, focus: Term) -> list[Result]:
         compiled = self.shapes.compiled(shape)
         if compiled is None:
             return []
-        path, severity, message, constraints = compiled
-        values = self.values(focus, path) if path is not None else [focus]
+        path = compiled.path
+        if path is None:
+            values = [focus]
+        elif isinstance(path, ox.NamedNode):
+            values = self.data.objects(focus, path)
+        else:
+            values = paths.values(self.data, focus, path)
         out: list[Result] = []
-
-        def fail(value: Term | None, text: str = message, at: Term = focus, via: Path | None = path) -> None:
-            out.append(Result(at, via, shape, severity, text, value))
-
-        for predicate, param in constraints:
-            if predicate == PROPERTY:
+        for constraint in compiled.constraints:
+            if constraint.nests:
                 for v in values:
-                    out += self.validate(param, v)
-            elif predicate == SPARQL:
-                self.sparql(shape, param, focus, path, fail)
+                    out += self.validate(constraint.param, v)
+            elif constraint.per_value:  # the common case, without making a reporter unless a value fails
+                test = constraint.test
+                failed = [v for v in values if not test(self, v)]
+                if failed:
+                    fail = reporter(out, compiled, constraint, focus)
+                    for v in failed:
+                        fail(v)
+            elif constraint.counts:
+                if not constraint.accepts(len(values)):
+                    reporter(out, compiled, constraint, focus)(None)
             else:
-                self.core(predicate, param, shape, focus, values, fail)
+                constraint.check(self, focus, values, reporter(out, compiled, constraint, focus))
         return out
 
-    def core(
-        self, component: ox.NamedNode, param: Term, shape: Term, focus: Term, values: list[Term], fail: Fail
+
+def reporter(out: list[Result], shape: Shape, constraint: Component, focus: Term) -> Fail:
+    """The ``fail`` of one constraint on one focus node: it appends a result to ``out``."""
+    source = constraint.param if constraint.names_constraint else None
+
+    def fail(
+        value: Term | None,
+        text: str = shape.message,
+        at: Term = focus,
+        via: Any = KEEP,
+        component: ox.NamedNode | None = None,
+        details: tuple[Result, ...] = (),
     ) -> None:
-        name = component.value[len(SH) :]
-        g = self.shapes.graph
-        if name == "minCount":
-            if len(values) < int(param.value):
-                fail(None)
-        elif name == "maxCount":
-            if len(values) > int(param.value):
-                fail(None)
-        elif name == "hasValue":
-            if param not in values:
-                fail(None)
-        elif name == "uniqueLang":
-            if param == TRUE:
-                langs = [v.language for v in values if isinstance(v, ox.Literal) and v.language]
-                for _lang in dict.fromkeys(lang for lang in langs if langs.count(lang) > 1):
-                    fail(None)
-        elif name == "qualifiedValueShape":
-            count = sum(1 for v in values if self.conforms(param, v))
-            low, high = g.value(shape, sh("qualifiedMinCount")), g.value(shape, sh("qualifiedMaxCount"))
-            if (low is not None and count < int(low.value)) or (high is not None and count > int(high.value)):
-                fail(None)
-        elif name == "lessThanOrEquals":
-            others = self.data.objects(focus, param)
-            for v in values:
-                for w in others:
-                    if not less_or_equal(v, w):
-                        fail(v)
-        else:
-            key = (name, param, shape)
-            if key not in self._tests:
-                self._tests[key] = self.value_test(name, param, shape)
-            test = self._tests[key]
-            for v in values:
-                if not test(v):
-                    fail(v)
+        path = shape.path if via is KEEP else via
+        component = component or constraint.iri
+        out.append(Result(at, path, shape.node, shape.severity, text, value, component, source, details))
 
-    def value_test(self, name: str, param: Term, shape: Term) -> Callable[[Term], bool]:
-        g = self.shapes.graph
-        if name == "class":
-            return lambda v: not isinstance(v, ox.Literal) and self.is_instance(v, param)
-        if name == "datatype":
-            if param.value == RDF + "langString":
-                return lambda v: isinstance(v, ox.Literal) and bool(v.language)
-            lexical = re.compile(LEXICAL.get(param.value, r".*"), re.S)
-            return lambda v: (
-                isinstance(v, ox.Literal)
-                and not v.language
-                and v.datatype == param
-                and lexical.fullmatch(v.value) is not None
-            )
-        if name == "nodeKind":
-            kinds = {
-                "IRI": (ox.NamedNode,),
-                "BlankNode": (ox.BlankNode,),
-                "Literal": (ox.Literal,),
-                "BlankNodeOrIRI": (ox.BlankNode, ox.NamedNode),
-                "BlankNodeOrLiteral": (ox.BlankNode, ox.Literal),
-                "IRIOrLiteral": (ox.NamedNode, ox.Literal),
-            }[param.value[len(SH) :]]
-            return lambda v: isinstance(v, kinds)
-        if name == "pattern":
-            flags = g.value(shape, sh("flags"))
-            bits = sum(getattr(re, f.upper()) for f in (flags.value if flags else "") if f in "imsx")
-            regex = re.compile(param.value, bits)
-            return lambda v: not isinstance(v, ox.BlankNode) and regex.search(v.value) is not None
-        if name == "languageIn":
-            allowed = [t.value for t in g.items(param)]
-            return lambda v: (
-                isinstance(v, ox.Literal) and any(lang_matches(v.language or "", a) for a in allowed)
-            )
-        if name == "in":
-            allowed_values = set(g.items(param))
-            return lambda v: v in allowed_values
-        if name == "minInclusive":
-            return lambda v: less_or_equal(param, v)
-        if name == "maxInclusive":
-            return lambda v: less_or_equal(v, param)
-        if name == "node":
-            return lambda v: self.conforms(param, v)
-        if name == "not":
-            return lambda v: not self.conforms(param, v)
-        if name == "or":
-            members = g.items(param)
-            return lambda v: any(self.conforms(m, v) for m in members)
-        raise UnsupportedShapes(f"shape {shape}: sh:{name} is not supported by this engine")
-
-    def sparql(self, shape: Term, constraint: Term, focus: Term, path: Path | None, fail: Fail) -> None:
-        g = self.shapes.graph
-        if g.value(constraint, sh("deactivated")) == TRUE:
-            return
-        messages = g.objects(constraint, sh("message"))
-        en = [m.value for m in messages if isinstance(m, ox.Literal) and m.language == "en"]
-        seen = set()
-        for row in self.solutions(shape, constraint, focus):
-            key = tuple(sorted((k, str(v)) for k, v in row.items()))
-            if key in seen:  # pySHACL reports a repeated solution once
-                continue
-            seen.add(key)
-            value = row.get("value", None if path is not None else focus)
-            via = row.get("path", path)
-            if en:
-                text = en[0]
-                for k, v in row.items():
-                    text = text.replace("{?" + k + "}", v.value).replace("{$" + k + "}", v.value)
-                fail(value, text, row.get("this", focus), via)
-            else:
-                fail(value, at=row.get("this", focus), via=via)
-
-    def solutions(self, shape: Term, constraint: Term, focus: Term) -> list[dict[str, Term]]:
-        """The solutions of a constraint's query with $this pre-bound to ``focus``.
-
-        A query that ``joins_like_prebinding`` runs once, with ?this free, and its solutions are grouped by ?this;
-        any other query runs once per focus node with $this substituted (pyoxigraph does not plan with a
-        substituted variable as a constant, which makes that 5-10x slower than a query with an IRI in its place).
-        """
-        if constraint not in self._queries:
-            select = self.shapes.graph.value(constraint, sh("select"))
-            if select is None or "$PATH" in select.value:
-                raise UnsupportedShapes(f"SPARQL constraint of {shape}: only sh:select without $PATH")
-            self._queries[constraint] = self.shapes.sparql_prefixes(constraint) + select.value
-            if joins_like_prebinding(select.value):
-                grouped: dict[Term, list[dict[str, Term]]] = {}
-                for row in self._run(self._queries[constraint], None):
-                    grouped.setdefault(row["this"], []).append(row)
-                self._grouped[constraint] = grouped
-        if constraint in self._grouped:
-            return self._grouped[constraint].get(focus, [])
-        return self._run(self._queries[constraint], focus)
-
-    def _run(self, query: str, focus: Term | None) -> list[dict[str, Term]]:
-        subs: dict[ox.Variable, Any] | None = {ox.Variable("this"): focus} if focus is not None else None
-        answer = cast(
-            ox.QuerySolutions, self.store.query(query, substitutions=subs, use_default_graph_as_union=True)
-        )
-        names = [v.value for v in answer.variables]
-        return [{n: row[n] for n in names if row[n] is not None} for row in answer]
+    return fail
 
 
-_STRINGS = re.compile(
-    r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*'
-)
-_NOT_A_JOIN = re.compile(
-    r"\b(MINUS|VALUES|SERVICE|GRAPH|GROUP|HAVING|LIMIT|OFFSET)\b|\bAS\s+[?$]this\b", re.I
-)
-
-
-def joins_like_prebinding(select: str) -> bool:
-    """Whether running ``select`` once with ?this free and keeping the solutions whose ?this is the focus node
-    gives the solutions of pre-binding $this to the focus node (SHACL 1.0, 5.3.1).
-
-    A cheap syntactic test that is sufficient for the queries it accepts, given the conditions that
-    tests/test_shacl_engine.py checks on the SPARQL algebra of every shipped constraint: ?this is projected; the
-    first triple pattern of the top-level group has $this as subject, so every solution binds it (then a join
-    with one fixed solution commutes with Join, LeftJoin, Union and with the FILTERs and EXISTS of a group that
-    binds ?this); and no construct for which pre-binding and join differ: a sub-select, MINUS, VALUES, BIND to
-    ?this, SERVICE, GRAPH, aggregation, LIMIT or OFFSET. Anything else is evaluated per focus node, by
-    substitution.
-
-    >>> joins_like_prebinding("SELECT $this ?v WHERE { $this <p> ?v . FILTER NOT EXISTS { ?v <q> $this } }")
-    True
-    >>> joins_like_prebinding("SELECT $this WHERE { ?t a <T> . FILTER NOT EXISTS { ?r <p> $this } }")
-    False
-    """
-    text = _STRINGS.sub('""', select)
-    if _NOT_A_JOIN.search(text) or len(re.findall(r"\bSELECT\b", text, re.I)) != 1:
-        return False
-    head, _, where = text.partition("{")
-    return re.search(r"[?$]this\b", head) is not None and re.match(r"\s*[?$]this\s", where) is not None
+SMALL = 64  # what ``partner check`` gives as ``small`` (see Validator.set_wise)
 
 
 def validate(data: Iterable[ox.Triple | ox.Quad], shapes: Shapes) -> list[Result]:
