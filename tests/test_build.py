@@ -164,3 +164,22 @@ def test_the_default_graph_is_a_set(kg) -> None:  # type: ignore[no-untyped-def]
     # the named graphs still hold each their own copy
     in_graphs = int(kg.sparql("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }").values("n")[0])
     assert in_graphs == len(kg.store)
+
+
+def test_dumps_are_world_readable_gzipped_and_checksummed(built: Path) -> None:
+    import gzip
+    import hashlib
+    import stat
+
+    dumps = sorted(
+        p.name for p in built.iterdir() if p.name.startswith("idais-kg.") and not p.name.endswith(".gz")
+    )
+    assert dumps == [f"idais-kg.{s}" for s in ("jsonld", "nq", "nt", "rdf", "trig", "ttl")]
+    for name in dumps:
+        assert gzip.decompress((built / f"{name}.gz").read_bytes()) == (built / name).read_bytes()
+    sums = dict(reversed(line.split("  ")) for line in (built / "SHA256SUMS").read_text().splitlines())
+    assert set(sums) == {p.name for p in built.iterdir() if p.name != "SHA256SUMS"}
+    for name, digest in sums.items():
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest
+    for path in built.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from idais_kg.errors import IdaisError, InputError
+from idais_kg.cli_io import echo_output, memory_size, parse_params, read_query, reports_errors
 from idais_kg.results import GRAPH_FORMATS as RESULT_GRAPH_FORMATS
 from idais_kg.results import RENDERERS
 from idais_kg.version import __version__
-
-
-def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into one clear line on stderr and a non-zero exit (traceback only with --debug)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        try:
-            return func(*args, **kwargs)
-        except IdaisError as exc:
-            if ctx.find_root().params.get("debug"):
-                raise
-            click.echo(f"idais-kg: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputError(f"--param takes name=value, got {pair!r}")
-        params[name.strip()] = value
-    return params
 
 
 def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -182,22 +152,6 @@ def sparql(query_text: str, fmt: str | None, endpoint: str | None) -> None:
     echo_output(render_answer(answer, fmt))
 
 
-def echo_output(text: str) -> None:
-    """An answer on stdout, ending in one newline whether or not its format ends in one (CSV, TSV, Turtle do)."""
-    click.echo(text, nl=not text.endswith("\n"))
-
-
-def read_query(arg: str) -> str:
-    """The query text: the file ``arg`` names when there is one, else ``arg`` itself."""
-    path = Path(arg)
-    if "\n" not in arg and len(arg) < 4096 and path.is_file():
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{arg}: cannot read the query: {exc}") from None
-    return arg
-
-
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -288,15 +242,6 @@ def serve(
             worker_memory=worker_memory,
         )
     )
-
-
-def memory_size(value: str) -> int:
-    from idais_kg.serve.settings import parse_size
-
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 STORE_OPTION = click.option(

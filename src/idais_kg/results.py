@@ -32,6 +32,7 @@ class Result:
 
     @classmethod
     def from_oxigraph(cls, answer: Any) -> Result:
+        """The table of a pyoxigraph SELECT or the answer of an ASK; a graph answer raises TypeError."""
         if isinstance(answer, bool | ox.QueryBoolean):
             return cls([], [], bool(answer))
         if isinstance(answer, ox.QuerySolutions):
@@ -45,6 +46,7 @@ class Result:
         return [term_text(r[var]) for r in self.rows if var in r]
 
     def to_json(self) -> str:
+        """SPARQL 1.1 Query Results JSON."""
         if self.boolean is not None:
             return json.dumps({"head": {}, "boolean": self.boolean})
         bindings = [{k: term_json(v) for k, v in row.items()} for row in self.rows]
@@ -53,6 +55,9 @@ class Result:
         )
 
     def to_csv(self) -> str:
+        """SPARQL 1.1 Query Results CSV: lexical values only, and cells that a spreadsheet would take for a
+        formula quoted (:func:`safe_cell`).
+        """
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         if self.boolean is not None:
@@ -108,6 +113,9 @@ class Result:
         return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
     def to_table(self, max_width: int = 60) -> str:
+        """An aligned text table for the terminal (wide CJK characters count double, long cells clipped to
+        ``max_width``), with the row count below; an ASK answer is ``yes`` or ``no``.
+        """
         if self.boolean is not None:
             return "yes" if self.boolean else "no"
         cells = [
@@ -121,14 +129,17 @@ class Result:
         return "\n".join(lines)
 
     def render(self, fmt: str) -> str:
+        """The result in ``fmt``, a key of ``RENDERERS``."""
         return RENDERERS[fmt](self)
 
 
 def term_text(term: Any) -> str:
+    """A term's lexical value (an IRI without brackets, a literal without quotes or tag)."""
     return str(term.value) if hasattr(term, "value") else str(term)
 
 
 def term_json(term: Any) -> dict[str, str]:
+    """A pyoxigraph term as a binding of SPARQL 1.1 Query Results JSON (also read by the XML writer)."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
@@ -149,14 +160,17 @@ def safe_cell(text: str) -> str:
 
 
 def width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: wide and full-width (CJK) characters take two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def pad(text: str, w: int) -> str:
+    """``text`` padded with spaces to ``w`` terminal columns."""
     return text + " " * (w - width(text))
 
 
 def clip(text: str, w: int) -> str:
+    """``text`` on one line, cut to at most ``w`` terminal columns with an ellipsis if it is longer."""
     text = " ".join(text.split())
     if width(text) <= w:
         return text

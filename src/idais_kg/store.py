@@ -40,6 +40,7 @@ PLAIN_LOCAL = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_-]*)?")
 
 
 def format_of(path: Path) -> str:
+    """The store format of an RDF file, by its suffix; an unknown suffix raises RdfSyntaxError."""
     try:
         return SUFFIX_FORMATS[path.suffix.lower()]
     except KeyError:
@@ -78,6 +79,7 @@ def prefix_of(iri: str, namespaces: list[str]) -> str | None:
 
 
 def iris_of(term: object) -> Iterator[str]:
+    """Every IRI in a term, a literal's datatype included (in a triple or quad: in each of its parts)."""
     if isinstance(term, ox.NamedNode):
         yield term.value
     elif isinstance(term, ox.Literal):
@@ -149,6 +151,7 @@ class Store:
         self._store = ox.Store(str(path)) if path else ox.Store()
 
     def add_all(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads to their named graphs and their triples to the merged default graph."""
         quads = list(quads)
         self._store.extend(quads)
         self._store.extend(
@@ -170,15 +173,22 @@ class Store:
             return iter(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
         return (q for q in self._store.quads_for_pattern(None, None, None, None) if q.graph_name != DEFAULT)
 
+    def quads_pointing_at(self, term: ox.NamedNode) -> Iterator[ox.Quad]:
+        """Every quad (in any named graph) whose object is ``term``."""
+        quads = self._store.quads_for_pattern(None, None, term, None)
+        return (q for q in quads if q.graph_name != DEFAULT)
+
     def quads_about(self, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Quad]:
         """Every quad (in any named graph) whose subject is ``subject``."""
         quads = self._store.quads_for_pattern(subject, None, None, None)
         return (q for q in quads if q.graph_name != DEFAULT)
 
     def graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted."""
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def clear_graph(self, graph: str) -> None:
+        """Remove one named graph, and its triples from the merge (unless another graph holds them)."""
         self._store.remove_graph(ox.NamedNode(graph))
         self._merge_again()
 

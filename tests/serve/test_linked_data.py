@@ -55,8 +55,13 @@ def path_of(kind: str, union: rdflib.Graph) -> str:
 
 
 def description(union: rdflib.Graph, iri: str) -> rdflib.Graph:
+    """The symmetric concise bounded description of a document: the triples of its subjects (itself and its hash
+    IRIs) with the blank nodes they reach, and the triples that point at those subjects."""
     out = rdflib.Graph()
     todo = [s for s in set(union.subjects()) if str(s) == iri or str(s).startswith(iri + "#")]
+    for node in list(todo):
+        for s, p, _ in union.triples((None, None, node)):
+            out.add((s, p, node))
     seen = set()
     while todo:
         node = todo.pop()
@@ -177,3 +182,20 @@ def test_resource_turtle_has_no_escaped_prefixed_names(server, union) -> None:
     full = b"<https://w3id.org/idais-kg/id/guide/2025-02/section/"
     assert b"goal:ai-safety-rd-resources idais:describedIn " + full in body
     assert isomorphic(rdflib.Graph().parse(data=body, format="turtle"), description(union, goal))
+
+
+def test_a_goals_rdf_holds_what_points_at_it(server) -> None:
+    """The Turtle of a goal has its policies' ``policyOf`` links, as its page lists them under "Referred to by"."""
+    status, _, body = server.get("/id/goal/post-deployment-monitoring", "text/turtle")
+    got = rdflib.Graph().parse(data=body, format="turtle")
+    goal = rdflib.URIRef(KG + "goal/post-deployment-monitoring")
+    policies = {
+        str(p) for p in got.subjects(rdflib.URIRef("https://w3id.org/idais-kg/ontology#policyOf"), goal)
+    }
+    # the four potential policies the guide lists under this goal
+    assert status == 200 and {p.rsplit("/", 1)[-1] for p in policies} == {
+        "critical-infrastructure-ai-usage-data",
+        "interconnected-post-deployment-monitoring-data",
+        "runtime-feature-monitoring-for-automatic-shutdown",
+        "technical-governance-for-ai-agent-visibility",
+    }

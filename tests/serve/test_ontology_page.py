@@ -17,8 +17,8 @@ from markupsafe import escape
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from idais_kg.namespaces import GRAPH_GUIDE, GRAPH_ONTOLOGY, IDAIS, KG
-from idais_kg.serve import ontology_docs
-from idais_kg.serve.ontology_docs import without_script
+from idais_kg.serve import ontology_diagram, ontology_docs
+from idais_kg.serve.ontology_diagram import without_script
 
 ONTOLOGY = rdflib.URIRef("https://w3id.org/idais-kg/ontology")
 DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")
@@ -250,5 +250,6 @@ def test_script_is_stripped_from_svg() -> None:
 
 def test_without_dot_there_is_no_diagram(kg, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ontology_docs.shutil, "which", lambda name: None)
-    assert ontology_docs.diagram_svg(kg) is None
+    monkeypatch.setattr(ontology_diagram.shutil, "which", lambda name: None)
+    assert ontology_diagram.diagram_svg(kg) is None
     assert ontology_docs.gather(kg).diagram is False

@@ -79,6 +79,9 @@ class KnowledgeGraph:
         return self.run(saved, params)
 
     def run(self, saved: SavedQuery, params: dict[str, str] | None = None) -> Result:
+        """Run a saved query with ``params`` bound; an IRI parameter that must exist and names nothing
+        in the graph raises ParameterError with the nearest IRI of ours as a hint.
+        """
         bound = saved.bind(params or {})
         for pname, term in bound.items():
             param = saved.params[pname]
@@ -121,6 +124,7 @@ class KnowledgeGraph:
             raise query_error(exc) from None
 
     def knows(self, term: ox.NamedNode) -> bool:
+        """Whether ``term`` occurs in the dataset (the check behind 'no resource' errors and 404s)."""
         return bool(self.store.query(package_query(SPARQL, "resource-known"), {"s": term}))
 
     def nearest(self, iri: str) -> str | None:

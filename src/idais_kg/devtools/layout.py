@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("dataset", ["dataset"]),
     ("validation", ["validation"]),
     ("tools", ["partners", "serve", "remote"]),
-    ("interface", ["cli", "__init__", "devtools"]),
+    ("interface", ["cli", "cli_io", "__init__", "devtools"]),
 ]
 SIBLINGS_APART = {"tools"}  # within these layers, each unit is independent of the others
 

@@ -24,10 +24,11 @@ import pyoxigraph as ox
 
 from idais_kg.dataset.assemble import KnowledgeGraph, load
 from idais_kg.errors import EmptyInputError, PartnerError
-from idais_kg.namespaces import PARTNER_GRAPH_BASE, RDF
+from idais_kg.namespaces import PARTNER_GRAPH_BASE, RDF, SSSOM
 from idais_kg.partners.questions import question
 from idais_kg.progress import progress
-from idais_kg.sources.tables import SSSOM, derive_in, is_table, read_table
+from idais_kg.sources.sssom_rdf import derive_in
+from idais_kg.sources.tables import is_table, read_table
 from idais_kg.sources.untrusted import Limits, load_checked, read_bounded, safe_bytes
 from idais_kg.store import format_of
 from idais_kg.validation.shacl import setwise
@@ -61,6 +62,9 @@ class PartnerFile:
 
     @classmethod
     def read(cls, path: Path, limits: Limits | None = None) -> PartnerFile:
+        """Read ``path`` within the size limit and tell its format from its suffix; an empty file raises
+        EmptyInputError.
+        """
         limits = limits or Limits()
         fmt = TABLE if is_table(path) else format_of(path)
         raw = read_bounded(path, limits.max_bytes)
@@ -78,10 +82,11 @@ class PartnerFile:
     @property
     def verbatim(self) -> bool:
         """Whether the partner's graph is this file's N-Triples as they are (so the store may load its bytes): not
-        for another syntax, nor for SSSOM's RDF form, to which the check adds triples (sources.tables.derive_in)."""
+        for another syntax, nor for SSSOM's RDF form, to which the check adds triples (sources.sssom_rdf.derive_in)."""
         return self.fmt == "ntriples" and b"<" + SSSOM.encode() + b"MappingSet>" not in self.raw
 
     def scan(self) -> PartnerFile:
+        """Run the safety scan now (raises UnsafeInputError), for a refusal before any other work."""
         self.data  # noqa: B018 (the property raises on unsafe input)
         return self
 
@@ -109,6 +114,8 @@ def read_partner(path: Path, graph: str, limits: Limits | None = None) -> list[o
 
 @dataclass
 class CheckReport:
+    """The outcome of checking one partner file: its findings, its links per goal, the time of each step."""
+
     path: Path
     triples: int
     findings: list[setwise.Finding]
@@ -118,13 +125,16 @@ class CheckReport:
 
     @property
     def conforms(self) -> bool:
+        """Whether no finding is a violation (warnings and infos do not stop a file)."""
         return not any(f.severity == "Violation" for f in self.findings)
 
     @property
     def exit_code(self) -> int:
+        """The exit status of ``partner check``: 0 when the file conforms, 1 otherwise."""
         return 0 if self.conforms else 1
 
     def render(self) -> str:
+        """The report as the CLI prints it: the findings, the links per goal and the verdict."""
         out = [f"{self.path}: {self.triples} triples"]
         for f in self.findings:
             hint = f" (did you mean <{f.hint}>?)" if f.hint else ""

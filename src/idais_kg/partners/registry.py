@@ -108,6 +108,8 @@ def check_and_remember(
 
 @dataclass
 class AddResult:
+    """What one ``partner add`` did to the store, and the check report it rests on (if it checked)."""
+
     name: str
     status: str  # "added", "replaced" or "unchanged"
     triples: int
@@ -225,12 +227,11 @@ def _load_remembered(source: PartnerFile, verdict: verdicts.Verdict, staging: ox
 
 def _ntriples(store: ox.Store, graph: ox.NamedNode) -> bytes:
     """One graph of an in-memory store as N-Triples (1M triples: 1.7 s)."""
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-    assert data is not None  # (no output was given)
-    return data
+    return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""  # (bytes: no output was given)
 
 
 def remove(name: str, store_dir: Path | None = None) -> None:
+    """Take partner ``name``'s graph and registry records out of the store, in one atomic swap."""
     store_dir = store_dir or default_store_dir()
     graph = graph_of(name)
     with writer_lock(store_dir):
@@ -247,6 +248,10 @@ def remove(name: str, store_dir: Path | None = None) -> None:
 
 @dataclass(frozen=True)
 class Partner:
+    """One partner as the registry graph records it: when its file was added, the hashes of the file and the
+    shapes it passed, and its size.
+    """
+
     name: str
     added: str
     file: str

@@ -25,7 +25,7 @@ from idais_kg import store
 from idais_kg.partners import check
 from idais_kg.partners.check import CheckReport, PartnerFile
 from idais_kg.partners.questions import SPARQL
-from idais_kg.sources import tables, untrusted
+from idais_kg.sources import sssom_rdf, tables, untrusted
 from idais_kg.sources.layout import Layout
 from idais_kg.sources.untrusted import QUAD_FORMATS
 from idais_kg.validation.shacl import (
@@ -61,7 +61,7 @@ def inputs_sha256(layout: Layout) -> str:
 
 # The code that reaches a verdict, named by module (not by path), so that a move cannot drop one unnoticed.
 CHECKING_CODE = sorted(
-    [Path(m.__file__ or "") for m in (check, untrusted, tables, store)]
+    [Path(m.__file__ or "") for m in (check, untrusted, tables, sssom_rdf, store)]
     + [
         Path(m.__file__ or "")
         for m in (setwise, engine, shapes, registry, components, sparql, data, paths, literals)

@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from idais_kg.dataset.assemble import KnowledgeGraph
-from idais_kg.serve import api, documents, linked_data, ontology_docs, protocol
+from idais_kg.serve import api, documents, linked_data, ontology_diagram, protocol
 from idais_kg.serve.cache import Cached, ResponseCache, build_tag
 from idais_kg.serve.front import FrontCache, ReplayStore
 from idais_kg.serve.linked_data import Describer, Dumps
@@ -75,6 +75,7 @@ class Service:
 
 
 async def home(request: Request) -> Response:
+    """GET /: the home page, the goals by policy area with their progress, and the published questions."""
     pages = service_of(request).pages
 
     async def produce() -> Cached:
@@ -95,6 +96,7 @@ async def query_page(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
+    """GET /healthz: ``ok``, the build tag and the worker pool's figures, for a monitor or a load balancer."""
     service = service_of(request)
     return JSONResponse({"status": "ok", "build": service.build, **service.pool.stats()})
 
@@ -107,6 +109,7 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
+    """A 404, 405 or other HTTP error of a route, as our error response (HTML, JSON or text)."""
     if not isinstance(exc, HTTPException):  # (registered for HTTPException only)
         raise TypeError(f"http_error handles HTTPException, not {type(exc).__name__}")
     messages = {404: f"nothing at {request.url.path}", 405: f"{request.method} is not allowed here"}
@@ -132,8 +135,20 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None, watch: Path
                 await watcher.stop()
             await service_of_app(app).pool.close()
 
+    app = Starlette(
+        routes=routes(),
+        middleware=middleware(service.front),
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
+    )
+    app.state.service = service
+    return app
+
+
+def routes() -> list[BaseRoute]:
+    """Every route of the server (read-only: GET and HEAD, and POST for the SPARQL protocol), most specific first."""
     read = ["GET", "HEAD"]
-    routes: list[BaseRoute] = [
+    table: list[BaseRoute] = [
         Route("/", home, methods=read),
         Route("/sparql", protocol.sparql, methods=["GET", "HEAD", "POST"]),
         Route("/query", query_page, methods=read),
@@ -143,7 +158,7 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None, watch: Path
         Route("/id/{prefix:path}/", documents.namespace, methods=read),
         Route("/id/{path:path}", linked_data.resource, methods=read),
         Route("/ontology", linked_data.ontology, methods=read),
-        Route("/ontology/diagram.svg", ontology_docs.diagram, methods=read),
+        Route("/ontology/diagram.svg", ontology_diagram.diagram, methods=read),
         Route("/ontology/{version}", documents.ontology_version, methods=read),
         Route("/dataset", documents.dataset, methods=read),
         Route("/source/{name}", documents.source_text, methods=read),
@@ -158,11 +173,16 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None, watch: Path
         Route("/healthz", health, methods=read),
     ]
     if STATIC.is_dir():
-        routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
-    middleware = [
+        table.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
+    return table
+
+
+def middleware(front: ReplayStore) -> list[Middleware]:
+    """The middleware, outermost first; ``front`` is the replay store of the front cache (kept across reloads)."""
+    return [
         Middleware(SecurityHeaders),  # outermost: on every response, the front cache's replays included
         Middleware(documents.AlternateLinks),  # Link headers to each format of a resource, replays included
-        Middleware(FrontCache, store=service.front),  # outside CORS: it replays the CORS headers too
+        Middleware(FrontCache, store=front),  # outside CORS: it replays the CORS headers too
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],
@@ -172,17 +192,10 @@ def create_app(kg: KnowledgeGraph, settings: Settings | None = None, watch: Path
             max_age=3600,
         ),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: internal_error},
-    )
-    app.state.service = service
-    return app
 
 
 def service_of_app(app: Starlette) -> Service:
+    """The service the app serves now (a reload replaces it, see :func:`reload_service`)."""
     current: Service = app.state.service
     return current
 

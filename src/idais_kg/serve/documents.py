@@ -168,9 +168,11 @@ class RdfSuffix(Convertor[str]):
     regex = "|".join(SUFFIXES)
 
     def convert(self, value: str) -> str:
+        """The suffix as matched (the regex admits only those of SUFFIXES)."""
         return value
 
     def to_string(self, value: str) -> str:
+        """The suffix as it goes into a URL."""
         return value
 
 
@@ -211,6 +213,7 @@ class AlternateLinks:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the ``Link`` header to a 200 under /id/ (not to a listing, nor to a format's own URL)."""
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if not path.startswith("/id/") or path.endswith("/") or path.rpartition(".")[2] in SUFFIXES:
             await self.app(scope, receive, send)

@@ -22,6 +22,7 @@ from idais_kg.serve.responses import cached, error, service_of
 from idais_kg.store import Store, serialize_plain
 
 Triple = ox.Triple
+INBOUND = 500  # triples pointing at a resource that its description includes (its page lists as many)
 
 
 class Describer:
@@ -38,16 +39,28 @@ class Describer:
                 self.documents[subject.value.partition("#")[0]].add(subject.value)
 
     def knows(self, iri: str) -> bool:
+        """Whether ``iri`` is a document of ours that the dataset describes (else it answers 404)."""
         return iri in self.documents
 
     def describe(self, iri: str) -> list[Triple]:
-        """The triples of the document ``iri``: its own, its hash IRIs', and the blank nodes they reach."""
-        return self.closure([ox.NamedNode(s) for s in sorted(self.documents.get(iri, ()))])
+        """The triples of the document ``iri``, as its page shows them: a symmetric concise bounded description.
+        Its own triples and its hash IRIs' (with the blank nodes they reach), and every triple that points at
+        one of them (``?policy idais:policyOf <goal>``), at most INBOUND of those (the page shows as many)."""
+        subjects = [ox.NamedNode(s) for s in sorted(self.documents.get(iri, ()))]
+        inbound: set[Triple] = set()
+        for subject in subjects:
+            for quad in self.store.quads_pointing_at(subject):
+                if len(inbound) >= INBOUND:
+                    break
+                inbound.add(Triple(quad.subject, quad.predicate, quad.object))
+        return sorted(set(self.closure(list(subjects))) | inbound, key=str)
 
     def graph(self, graph: str) -> list[Triple]:
+        """The triples of one named graph, in a fixed order."""
         return sorted({Triple(q.subject, q.predicate, q.object) for q in self.store.quads(graph)}, key=str)
 
     def closure(self, subjects: list[ox.NamedNode | ox.BlankNode]) -> list[Triple]:
+        """The triples about ``subjects`` and about every blank node they lead to, in a fixed order."""
         seen: set[ox.NamedNode | ox.BlankNode] = set()
         triples: set[Triple] = set()
         todo = list(subjects)
@@ -106,6 +119,9 @@ async def negotiated(request: Request, iri: str, triples_of: str, page: str) -> 
 
 
 def triples_for(describer: Describer, what: str, iri: str) -> list[Triple]:
+    """The RDF answer of :func:`negotiated`: the ontology graph, the description graph, or a resource's
+    description (``what`` is ``ontology``, ``dataset`` or ``resource``).
+    """
     if what == "ontology":
         return describer.graph(GRAPH_ONTOLOGY)
     if what == "dataset":
@@ -114,15 +130,18 @@ def triples_for(describer: Describer, what: str, iri: str) -> list[Triple]:
 
 
 async def resource(request: Request) -> Response:
+    """GET /id/{path}: a resource of ours, as its HTML page or its RDF description."""
     path = request.path_params["path"]
     return await negotiated(request, KG + path, "resource", "resource")
 
 
 async def ontology(request: Request) -> Response:
+    """GET /ontology: the ontology, as its documentation page or in RDF (Turtle: the source file itself)."""
     return await negotiated(request, ONTOLOGY_IRI, "ontology", "ontology")
 
 
 async def dataset(request: Request) -> Response:
+    """The dataset description graph (VoID/DCAT), negotiated like any resource (GET /dataset calls it)."""
     return await negotiated(request, GRAPH_DESCRIPTION, "dataset", "dataset")
 
 
@@ -133,6 +152,8 @@ DUMP_TYPES = {
     ".trig": "application/trig",
     ".nq": "application/n-quads",
     ".jsonld": JSONLD,
+    ".gz": "application/gzip",
+    "": "text/plain",  # SHA256SUMS
 }
 
 
@@ -145,9 +166,9 @@ class Dumps:
 
         self.folder = folder
         self.layout_root = layout_root
-        self.names = sorted(
-            {DUMP_NAME + s for s in DUMPS} | {DUMP_NAME + ".jsonld", "context.jsonld", "void.ttl"}
-        )
+        dumps = {DUMP_NAME + s for s in DUMPS} | {DUMP_NAME + ".jsonld"}
+        extras = {"context.jsonld", "void.ttl", "SHA256SUMS"}
+        self.names = sorted(dumps | {name + ".gz" for name in dumps} | extras)
 
     def path(self, name: str) -> Path | None:
         """The file of a dump; None for a name that is no dump, or one that was not built."""
@@ -157,10 +178,12 @@ class Dumps:
         return target if target.is_file() else None
 
     def missing(self) -> list[str]:
+        """The dumps not in the folder (``serve`` builds them before it starts)."""
         return [name for name in self.names if not (self.folder / name).is_file()]
 
 
 async def dump(request: Request) -> Response:
+    """GET /dumps/{name}: a dump file as built, with its media type; 404 for one not built or not a dump."""
     service = service_of(request)
     name = request.path_params["name"]
     path = await asyncio.to_thread(service.dumps.path, name)
@@ -177,4 +200,5 @@ async def dump(request: Request) -> Response:
 
 
 async def dump_index(request: Request) -> Response:
+    """GET /dumps/: sent on (303) to /dataset, the description of the dataset and its dumps."""
     return RedirectResponse("/dataset", status_code=303)

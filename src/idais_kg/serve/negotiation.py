@@ -59,6 +59,10 @@ def rdf_fallback(results_media: str) -> str:
 
 @dataclass(frozen=True)
 class Range:
+    """One media range of an ``Accept`` header: its type and subtype (``*`` for any), its q-value, and its
+    position in the header (the tie-break between equal q-values).
+    """
+
     type: str
     subtype: str
     q: float

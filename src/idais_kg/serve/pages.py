@@ -76,6 +76,9 @@ class Pages:
         return curie(iri)
 
     def view(self, term: Any) -> View:
+        """A term as a template shows it: an IRI with its label where it has one, a blank node, or a literal
+        with its language or its datatype as a prefixed name.
+        """
         if isinstance(term, ox.NamedNode):
             return View(term.value, "iri", self.label(term.value) if term.value in self.labels else None)
         if isinstance(term, ox.BlankNode):
@@ -98,6 +101,7 @@ class Pages:
         return ResourcePage(self).render(iri)
 
     def home(self) -> bytes:
+        """The home page: the goals by policy area, coloured by progress, and the published questions."""
         areas: dict[str, list[str]] = {}
         for row in self.kg.query("goals-by-area").rows:
             areas.setdefault(row["area"].value, []).append(row["goal"].value)
@@ -149,6 +153,7 @@ class Pages:
         )
 
     def results(self, name: str, summary: str, variables: list[str], rows: list[dict[str, Any]]) -> bytes:
+        """The page of a saved query's answer (``/api/queries/{name}`` asked for HTML): its table of terms."""
         table = [[self.view(row[v]) if v in row else None for v in variables] for row in rows]
         return (
             self.env.get_template("results.html")
@@ -166,10 +171,12 @@ class Pages:
         return self.env.get_template("graph.html").render(iri=iri, count=count).encode("utf-8")
 
     def api_docs(self, openapi: dict[str, Any]) -> bytes:
+        """The page that documents the HTTP API, from its OpenAPI description."""
         return self.env.get_template("api.html").render(spec=openapi).encode("utf-8")
 
     def error(
         self, status: int, reason: str, message: str, headers: dict[str, str] | None = None
     ) -> HTMLResponse:
+        """An error page with ``status``, for a client that reads HTML."""
         body = self.env.get_template("error.html").render(status=status, reason=reason, message=message)
         return HTMLResponse(body, status_code=status, headers=headers)

@@ -28,10 +28,10 @@ from starlette.responses import RedirectResponse, Response
 
 from idais_kg.namespaces import DATASET_IRI, DCTERMS, RDF, SD, SERVICE_BASE, W3C_FORMATS
 from idais_kg.serve.cache import Cached
-from idais_kg.serve.guard import QueryRefused, check, check_graph_params
+from idais_kg.serve.guard import Checked, QueryRefused, check, check_graph_params
 from idais_kg.serve.linked_data import serialise
 from idais_kg.serve.negotiation import CSV, HTML, RDF_OFFER, RESULTS_OFFER, TSV, choose, rdf_fallback
-from idais_kg.serve.pool import DeadlineExceeded, Job, Overloaded, PoolError
+from idais_kg.serve.pool import Answer, DeadlineExceeded, Job, Overloaded, PoolError, WorkerPool
 from idais_kg.serve.responses import cached, error, service_of
 
 FORM = "application/x-www-form-urlencoded"
@@ -52,6 +52,8 @@ NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
 
 class ProtocolError(ValueError):
+    """A request the SPARQL protocol does not allow, with the HTTP status it answers (400, 413, 415...)."""
+
     def __init__(self, status: int, message: str) -> None:
         self.status = status
         super().__init__(message)
@@ -71,6 +73,9 @@ def parse_params(text: str) -> dict[str, list[str]]:
 
 
 def split_params(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Parameter pairs gathered by name, each with its values in order (a name may repeat, as
+    ``default-graph-uri`` does).
+    """
     out: dict[str, list[str]] = {}
     for key, value in pairs:
         out.setdefault(key, []).append(value)
@@ -200,65 +205,35 @@ async def sparql(request: Request) -> Response:
         text, params = await read_request(request)
     except ProtocolError as exc:
         return error(request, exc.status, str(exc))
-    if text is None:
+    if text is None:  # a bare GET asks for the service description; a POST must carry a query
         if request.method == "POST":
             return error(request, 400, "no query given")
         return await service_description(request)
-    hosted = service.hosted_graphs
+    default_graph, named_graphs = params.get("default-graph-uri"), params.get("named-graph-uri")
     try:
-        checked = check(text, hosted, settings.max_query_bytes, settings.max_depth, SERVICE_BASE)
-        default_graph = params.get("default-graph-uri")
-        named_graphs = params.get("named-graph-uri")
-        check_graph_params((default_graph or []) + (named_graphs or []), hosted)
+        checked = check(
+            text, service.hosted_graphs, settings.max_query_bytes, settings.max_depth, SERVICE_BASE
+        )
+        check_graph_params((default_graph or []) + (named_graphs or []), service.hosted_graphs)
     except QueryRefused as exc:
         return error(request, 400, str(exc))
     deadline, row_cap, ignored = bounds_of(params, settings.deadline, settings.row_cap)
     extra = {IGNORED_HEADER: ", ".join(ignored)} if ignored else {}
-    offered = RESULTS_OFFER if checked.form in ("SELECT", "ASK") else RDF_OFFER
-    accept = request.headers.get("accept")
-    media = choose(accept, offered)
-    if media is None and checked.form in ("CONSTRUCT", "DESCRIBE"):
-        # asked in a results format (rdflib's SPARQLStore, SPARQLWrapper with returnFormat=JSON): Fuseki and
-        # Virtuoso answer in an RDF format instead, and so do we, saying which
-        wanted = choose(accept, RESULTS_OFFER)
-        if wanted is not None:
-            media = rdf_fallback(wanted)
-            extra[FALLBACK_HEADER] = f"{media}: a {checked.form} answer is a graph, not a {wanted} table"
+    media = answer_media(checked.form, request.headers.get("accept"), extra)
     if media is None:
+        offered = RESULTS_OFFER if checked.form in ("SELECT", "ASK") else RDF_OFFER
         message = f"a {checked.form} query is answered in: {', '.join(offered)}"
         return error(None, 406, message, {"Vary": "Accept", **extra})
-    protocol_dataset = default_graph is not None or named_graphs is not None
-    job = Job(
-        query=checked.text,  # the guard's canonical text: exactly what it checked, never the client's
-        media_type=media,
-        row_cap=row_cap,
-        default_graph=tuple(default_graph or ()) if protocol_dataset else None,
-        named_graphs=tuple(named_graphs or ()) if protocol_dataset else None,
-        query_dataset=checked.has_dataset,
-        base_iri=SERVICE_BASE,
-    )
+    job = job_for(checked, media, row_cap, default_graph, named_graphs)
     key = "sparql|" + hashlib.sha256(repr(job).encode("utf-8")).hexdigest()
     failure: list[Response] = []
 
     async def produce() -> Cached:
         client = request.client.host if request.client else None
         try:
-            if deadline < settings.deadline:  # the client's tighter timeout; a cancelled worker is replaced
-                try:
-                    answer = await asyncio.wait_for(service.pool.run(job, client), deadline)
-                except TimeoutError:
-                    raise DeadlineExceeded(
-                        f"the query ran longer than the timeout of {deadline:g} s"
-                    ) from None
-            else:
-                answer = await service.pool.run(job, client)
+            answer = await run_job(service.pool, job, client, deadline, settings.deadline)
         except PoolError as exc:  # 503, or 429 for a client that had too many workers killed (never cached)
-            headers = {"Retry-After": str(exc.retry_after or settings.retry_after)}
-            if isinstance(exc, DeadlineExceeded):
-                headers["X-Query-Deadline"] = f"{deadline:g}s exceeded"
-            elif isinstance(exc, Overloaded):
-                headers["X-Query-Overloaded"] = "all query workers are busy"
-            failure.append(error(request, exc.status, str(exc), {**headers, **extra}))
+            failure.append(pool_failure(request, exc, deadline, settings.retry_after, extra))
             return Cached(b"", "text/plain", 503)
         if answer.error is not None:  # in the client's format (HTML, JSON or text), so not cached
             message = checked.engine_message(answer.error)
@@ -274,6 +249,63 @@ async def sparql(request: Request) -> Response:
     for name, value in extra.items():
         response.headers[name] = value
     return response
+
+
+def job_for(
+    checked: Checked,
+    media: str,
+    row_cap: int,
+    default_graph: list[str] | None,
+    named_graphs: list[str] | None,
+) -> Job:
+    """The job of a checked query: its canonical text (exactly what the guard checked, never the client's), the
+    answer's media type, the row cap and the protocol's dataset, if the request gave one."""
+    protocol_dataset = default_graph is not None or named_graphs is not None
+    return Job(
+        query=checked.text,
+        media_type=media,
+        row_cap=row_cap,
+        default_graph=tuple(default_graph or ()) if protocol_dataset else None,
+        named_graphs=tuple(named_graphs or ()) if protocol_dataset else None,
+        query_dataset=checked.has_dataset,
+        base_iri=SERVICE_BASE,
+    )
+
+
+def answer_media(form: str, accept: str | None, extra: dict[str, str]) -> str | None:
+    """The media type of the answer; a CONSTRUCT or DESCRIBE asked in a results format (rdflib's SPARQLStore,
+    SPARQLWrapper with returnFormat=JSON) falls back to an RDF format, as Fuseki and Virtuoso do, said in ``extra``."""
+    offered = RESULTS_OFFER if form in ("SELECT", "ASK") else RDF_OFFER
+    media = choose(accept, offered)
+    if media is None and form in ("CONSTRUCT", "DESCRIBE"):
+        wanted = choose(accept, RESULTS_OFFER)
+        if wanted is not None:
+            media = rdf_fallback(wanted)
+            extra[FALLBACK_HEADER] = f"{media}: a {form} answer is a graph, not a {wanted} table"
+    return media
+
+
+async def run_job(pool: WorkerPool, job: Job, client: str | None, deadline: float, ours: float) -> Answer:
+    """The pool's answer to ``job``, within the client's ``deadline`` where it is tighter than ours (a cancelled
+    worker is replaced, and the client is charged for it like for any other overrun)."""
+    if deadline >= ours:
+        return await pool.run(job, client)
+    try:
+        return await asyncio.wait_for(pool.run(job, client), deadline)
+    except TimeoutError:
+        raise DeadlineExceeded(f"the query ran longer than the timeout of {deadline:g} s") from None
+
+
+def pool_failure(
+    request: Request, exc: PoolError, deadline: float, retry_after: int, extra: dict[str, str]
+) -> Response:
+    """The 503 (or 429) for a query the pool did not answer, with ``Retry-After`` and the reason."""
+    headers = {"Retry-After": str(exc.retry_after or retry_after)}
+    if isinstance(exc, DeadlineExceeded):
+        headers["X-Query-Deadline"] = f"{deadline:g}s exceeded"
+    elif isinstance(exc, Overloaded):
+        headers["X-Query-Overloaded"] = "all query workers are busy"
+    return error(request, exc.status, str(exc), {**headers, **extra})
 
 
 async def service_description(request: Request) -> Response:
@@ -292,6 +324,9 @@ async def service_description(request: Request) -> Response:
 
 
 def description_triples(endpoint: str) -> list[ox.Triple]:
+    """The SPARQL Service Description of the endpoint at ``endpoint``: the language, the union default
+    graph, the dataset it serves and every result format.
+    """
     service = ox.BlankNode("service")
     dataset = ox.BlankNode("dataset")
 

@@ -71,6 +71,9 @@ class StoreWatcher:
             log.warning("serving the new version of the store %s (%s)", self.store_dir, version.name)
 
     def load(self) -> KnowledgeGraph:
+        """The dataset of the store's new version, once it is known to hold the guide built from the sources
+        this server runs on (else StaleStore).
+        """
         layout = Layout.default()
         require_fresh(self.store_dir, layout)
         return load_store(self.store_dir, layout)

@@ -103,6 +103,9 @@ class ResourcePage:
         return self.pages.env.get_template("resource.html").render(context).encode("utf-8")
 
     def goal(self, goal: ox.NamedNode) -> dict[str, Any]:
+        """What a goal's page shows besides its triples: its assessments, quotes, policies (with their
+        footnotes and sources) and the partners' links to it.
+        """
         policies: dict[str, dict[str, Any]] = {}
         for row in self._select(queries.POLICIES, goal=goal):
             entry = policies.setdefault(row["policy"].value, {"footnotes": {}, "sources": []})

@@ -28,6 +28,7 @@ REASONS |= {503: "Service Unavailable"}
 
 
 def service_of(request: Request) -> Service:
+    """The service the app serves now (a reload replaces it between requests)."""
     service: Service = request.app.state.service
     return service
 
@@ -108,6 +109,7 @@ class SecurityHeaders:
         self.by_path = {p: [(b"content-security-policy", v.encode()), nosniff] for p, v in POLICIES.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the page's security headers to the start of every HTTP response."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -73,4 +73,5 @@ def curie(iri: str) -> str:
 
 
 def slug(iri: str) -> str:
+    """The last segment of an IRI's path: a CSS class (of a progress level) or a short link text."""
     return iri.rstrip("/").rsplit("/", 1)[-1]

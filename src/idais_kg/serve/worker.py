@@ -55,11 +55,13 @@ class Job:
     base_iri: str | None = None  # the service's base IRI, against which relative IRIs resolve
 
     def encode(self) -> bytes:
+        """The job as JSON, to send to a worker process."""
         fields = {f.name: getattr(self, f.name) for f in dataclass_fields(self)}
         return json.dumps(fields, ensure_ascii=False).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> Job:
+        """The job that :meth:`encode` wrote (JSON lists back to tuples)."""
         fields: dict[str, Any] = json.loads(data)
         for name in ("default_graph", "named_graphs"):
             if fields[name] is not None:
@@ -69,18 +71,24 @@ class Job:
 
 @dataclass(frozen=True)
 class Answer:
+    """A worker's answer to one Job: the serialised result and whether the row cap cut it, or a message
+    for the user when the query failed.
+    """
+
     body: bytes = b""
     media_type: str = ""
     truncated: bool = False
     error: str | None = None  # a message for the user (a 400), never a traceback
 
     def encode(self) -> bytes:
+        """One status byte (ok, truncated or error) then the body or the message, for the server."""
         if self.error is not None:
             return ERROR + self.error.encode("utf-8")
         return (TRUNCATED if self.truncated else OK) + self.body
 
     @classmethod
     def decode(cls, data: bytes, media_type: str) -> Answer:
+        """The answer that :meth:`encode` wrote, with the media type the job asked for."""
         status, body = data[:1], data[1:]
         if status == ERROR:
             return cls(error=body.decode("utf-8", "replace"))
@@ -96,6 +104,7 @@ class Bounded:
         self.size = 0
 
     def write(self, data: bytes) -> int:
+        """Keep ``data``, or raise BufferError once the whole would pass the limit."""
         self.size += len(data)
         if self.size > self.limit:
             raise BufferError("answer longer than the fast path allows")
@@ -103,9 +112,11 @@ class Bounded:
         return len(data)
 
     def flush(self) -> None:
+        """A no-op, for the file-like interface that the engine serialises into."""
         pass
 
     def getvalue(self) -> bytes:
+        """Everything written so far."""
         return b"".join(self.parts)
 
 
@@ -215,6 +226,7 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
 
 
 def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the file descriptor ``fd``, however many writes it takes."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

@@ -44,6 +44,9 @@ class Layout:
 
     @classmethod
     def default(cls) -> Layout:
+        """The tree this package runs from: ``IDAIS_KG_HOME`` if set, else the checkout, else the wheel's copy
+        (with build/ in the current directory).
+        """
         env = os.environ.get("IDAIS_KG_HOME")
         if env:
             return cls(Path(env), origin="IDAIS_KG_HOME")
@@ -57,32 +60,40 @@ class Layout:
 
     @property
     def ontology_dir(self) -> Path:
+        """The ontology's Turtle files."""
         return self.root / "ontology"
 
     @property
     def data_dir(self) -> Path:
+        """The guide's data, its source text and the dataset description."""
         return self.root / "data"
 
     @property
     def shapes_dir(self) -> Path:
+        """The SHACL shapes, by concern (partner shapes under ``partner/``)."""
         return self.root / "shapes"
 
     @property
     def queries_dir(self) -> Path:
+        """The saved queries (``.rq`` files with their ``#+`` headers)."""
         return self.root / "queries"
 
     @property
     def source_text(self) -> Path:
+        """The guide's text as converted from its PDF, which every ``idais:sourceLocation`` points into."""
         return self.data_dir / "source" / "idais-policy-guide-2025-02.zh.txt"
 
     @property
     def build_dir(self) -> Path:
+        """Where generated files go (dumps, the partner store): never among the sources."""
         return (self.build_base or self.root) / "build"
 
     def ontology_files(self) -> list[Path]:
+        """The ontology's Turtle files, in a fixed order."""
         return sorted(self.ontology_dir.glob("*.ttl"))
 
     def guide_files(self) -> list[Path]:
+        """The guide's Turtle files (``data/guide/``), in a fixed order."""
         return sorted((self.data_dir / "guide").glob("*.ttl"))
 
     def source_files(self) -> list[Path]:

@@ -28,6 +28,8 @@ DOCUMENTATION = {RDFS + "label", RDFS + "comment", SKOS + "definition"}
 
 @dataclass
 class ReasonerResult:
+    """HermiT's verdict on the ontology with its data, how long it took, and a line of detail."""
+
     status: str  # "consistent", "inconsistent", "skipped" or "error"
     seconds: float = 0.0
     detail: str = ""
@@ -91,6 +93,7 @@ def hermit_command(path: Path) -> list[str]:
 
 
 def hermit_environment() -> dict[str, str]:
+    """The environment for HermiT's JVM: ours, with options that start a short run sooner."""
     # A consistency check is one short JVM run: the client compiler and the serial collector start it ~0.7 s faster.
     return {**os.environ, "JAVA_TOOL_OPTIONS": JVM_OPTIONS}
 
@@ -113,7 +116,7 @@ def check_consistency(quads: Iterable[ox.Quad], ontology_graph: str | None = Non
         path = Path(tmp) / "dataset.nt"
         path.write_bytes(safe_triples(quads, skip))
         try:
-            run = subprocess.run(
+            run = subprocess.run(  # noqa: S603 (our own java and HermiT jar, on a file we wrote: no user input)
                 hermit_command(path), capture_output=True, text=True, timeout=300, env=hermit_environment()
             )
         except (OSError, subprocess.TimeoutExpired) as exc:

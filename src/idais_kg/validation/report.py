@@ -25,6 +25,8 @@ SEVERITIES = ("Violation", "Warning", "Info")
 
 @dataclass
 class Finding:
+    """One finding of ``validate``: a SHACL result, a row of a violation query, or the reasoner's verdict."""
+
     severity: str
     focus: str
     message: str
@@ -37,6 +39,8 @@ class Finding:
 
 @dataclass
 class Report:
+    """Everything ``validate`` found in one run, with the reasoner's verdict and the time of each step."""
+
     findings: list[Finding]
     reasoner: hermit.ReasonerResult
     timings: dict[str, float] = field(default_factory=dict)
@@ -45,6 +49,7 @@ class Report:
 
     @property
     def conforms(self) -> bool:
+        """No violation and no inconsistency (warnings and infos do not count against it)."""
         return (
             not any(f.severity == "Violation" for f in self.findings)
             and self.reasoner.status != "inconsistent"
@@ -52,15 +57,18 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        """The CLI's exit code: 0 conforms, 1 does not, 2 the reasoner could not run."""
         if self.reasoner.status == "error":
             return 2
         return 0 if self.conforms else 1
 
     def count(self, severity: str) -> int:
+        """How many findings have this severity."""
         return sum(1 for f in self.findings if f.severity == severity)
 
 
 def render_text(report: Report) -> str:
+    """The report for a reader: findings grouped by severity, then focus node, then the verdict."""
     out = []
     for severity in SEVERITIES:
         group = [f for f in report.findings if f.severity == severity]
@@ -89,6 +97,7 @@ def render_text(report: Report) -> str:
 
 
 def render_json(report: Report) -> str:
+    """The report as JSON: verdict, reasoner, counts per severity and every finding."""
     return json.dumps(
         {
             "conforms": report.conforms,
@@ -106,6 +115,7 @@ def render_json(report: Report) -> str:
 
 
 def sh(name: str) -> ox.NamedNode:
+    """The IRI of a term of the SHACL vocabulary."""
     return ox.NamedNode(SH + name)
 
 
@@ -188,6 +198,7 @@ def report_triples(report: Report, conforms: bool | None = None) -> list[ox.Trip
 
 
 def render_turtle(report: Report) -> str:
+    """The report as a standard sh:ValidationReport in Turtle."""
     data = ox.serialize(report_triples(report), format=ox.RdfFormat.TURTLE, prefixes={"sh": SH})
     return (data or b"").decode()
 

@@ -35,6 +35,8 @@ SHN = rdflib.Namespace(SH)
 
 
 class ToolError(IdaisError):
+    """A SHACL engine refused or failed on the shapes: one line for the CLI, exit code 2."""
+
     exit_code = 2
 
 

@@ -36,6 +36,7 @@ class Declared:
     validators: dict[str, Term]  # "node", "property" or "any" -> validator node
 
     def applies(self, graph: Index, shape: Term) -> bool:
+        """Whether the shape has a value for every required parameter of the component."""
         return all(optional or graph.objects(shape, path) for path, _, optional in self.parameters)
 
 
@@ -81,6 +82,8 @@ class CustomC(Component):
         self.iri = component.node  # type: ignore[assignment]
 
     def prepare(self, graph: Index, shape: Term) -> None:
+        """Read the validator for this kind of shape and write the parameter values into it;
+        refuse $shapesGraph and the forms that pre-binding forbids."""
         path = graph.value(shape, sh("path"))
         kind = "property" if path is not None else "node"
         validator = self.declared.validators.get(kind, self.declared.validators.get("any"))
@@ -111,6 +114,8 @@ class CustomC(Component):
         self.message = messages[0].value if messages else None
 
     def check(self, run: Validator, focus: Term, values: list[Term], fail: Fail) -> None:
+        """Report each value node for which the ASK validator is false, or each solution of the
+        SELECT validator, with the message filled in."""
         if self.off:
             return
         store = run.data.store

@@ -41,12 +41,15 @@ class Index:
             kept.append(t if isinstance(t, ox.Triple) else ox.Triple(s, p, o))
 
     def objects(self, s: Term, p: Term) -> list[Term]:
+        """The objects of the subject and predicate."""
         return self.out.get(s, {}).get(p, [])  # type: ignore[arg-type]
 
     def subjects(self, p: Term, o: Term) -> list[Term]:
+        """The subjects of the predicate and object."""
         return self.inv.get(o, {}).get(p, [])  # type: ignore[arg-type]
 
     def value(self, s: Term, p: Term) -> Term | None:
+        """One object of the subject and predicate (the first read), or None."""
         values = self.objects(s, p)
         return values[0] if values else None
 
@@ -59,12 +62,15 @@ class Index:
         return out
 
     def edges(self, s: Term) -> list[tuple[ox.NamedNode, Term]]:
+        """The (predicate, object) pairs of the subject."""
         return [(p, o) for p, os in self.out.get(s, {}).items() for o in os]
 
     def subjects_of(self, p: ox.NamedNode) -> list[Term]:
+        """Every subject of the predicate."""
         return [s for s, preds in self.out.items() if p in preds]
 
     def objects_of(self, p: ox.NamedNode) -> list[Term]:
+        """Every object of the predicate."""
         return [o for o, preds in self.inv.items() if p in preds]
 
     @property
@@ -86,18 +92,22 @@ class StoreData:
         return self.store.quads_for_pattern(s, p, o, None)  # type: ignore[arg-type]
 
     def objects(self, s: Term, p: Term) -> list[Term]:
+        """The objects of the subject and predicate, in any graph, each once."""
         if isinstance(s, ox.Literal):
             return []
         return list(dict.fromkeys(cast(Term, q.object) for q in self._quads(s, p, None)))
 
     def subjects(self, p: Term, o: Term) -> list[Term]:
+        """The subjects of the predicate and object, in any graph, each once."""
         return list(dict.fromkeys(cast(Term, q.subject) for q in self._quads(None, p, o)))
 
     def value(self, s: Term, p: Term) -> Term | None:
+        """One object of the subject and predicate, or None."""
         values = self.objects(s, p)
         return values[0] if values else None
 
     def items(self, head: Term | None) -> list[Term]:
+        """The members of an RDF list."""
         out: list[Term] = []
         while head is not None and head != NIL:
             out += self.objects(head, FIRST)
@@ -105,14 +115,17 @@ class StoreData:
         return out
 
     def edges(self, s: Term) -> list[tuple[ox.NamedNode, Term]]:
+        """The (predicate, object) pairs of the subject, in any graph, each once."""
         if isinstance(s, ox.Literal):
             return []
         return list(dict.fromkeys((q.predicate, cast(Term, q.object)) for q in self._quads(s, None, None)))
 
     def subjects_of(self, p: ox.NamedNode) -> list[Term]:
+        """Every subject of the predicate, each once."""
         return list(dict.fromkeys(cast(Term, q.subject) for q in self._quads(None, p, None)))
 
     def objects_of(self, p: ox.NamedNode) -> list[Term]:
+        """Every object of the predicate, each once."""
         return list(dict.fromkeys(cast(Term, q.object) for q in self._quads(None, p, None)))
 
 

@@ -36,6 +36,8 @@ KEEP: Any = object()  # a result's path: the shape's own
 
 @dataclass(frozen=True)
 class Result:
+    """One validation result (sh:ValidationResult) of the engine, with the terms as the data has them."""
+
     focus: Term
     path: Path | None
     shape: Term
@@ -66,6 +68,7 @@ class Validator:
         self._superclasses: dict[Term, set[Term]] = {}
 
     def superclasses(self, cls: Term) -> set[Term]:
+        """The class and all its superclasses by rdfs:subClassOf in the data (memoised)."""
         if cls not in self._superclasses:
             seen, todo = {cls}, [cls]
             while todo:
@@ -77,9 +80,11 @@ class Validator:
         return self._superclasses[cls]
 
     def is_instance(self, node: Term, cls: Term) -> bool:
+        """Whether the node has an rdf:type that is the class or one of its subclasses (sh:class)."""
         return any(cls in self.superclasses(t) for t in self.data.objects(node, TYPE))
 
     def subclasses(self, cls: Term) -> list[Term]:
+        """The class and all its subclasses by rdfs:subClassOf in the data (for sh:targetClass)."""
         seen, todo = [cls], [cls]
         while todo:
             for sub in self.data.subjects(SUBCLASS, todo.pop()):
@@ -89,6 +94,7 @@ class Validator:
         return seen
 
     def focus_nodes(self, shape: Term) -> list[Term]:
+        """The focus nodes of the shape's targets, each once, in the order found."""
         out: list[Term] = []
         for target, value in self.shapes.targets(shape):
             kind = target.value.rsplit("#", 1)[-1]
@@ -110,6 +116,7 @@ class Validator:
         return many and (constraint.joined or (self.small > 0 and constraint.joinable))
 
     def path_of(self, shape: Term) -> Path | None:
+        """The path of the shape (None for a node shape)."""
         compiled = self.shapes.compiled(shape)
         return compiled.path if compiled is not None else None
 
@@ -132,6 +139,7 @@ class Validator:
         return results
 
     def conforms(self, shape: Term, node: Term) -> bool:
+        """Whether the node conforms to the shape (sh:not, sh:and, sh:or, sh:xone, sh:qualifiedValueShape)."""
         return not self.nested(shape, node)
 
     def nested(self, shape: Term, node: Term) -> list[Result]:
@@ -142,6 +150,8 @@ class Validator:
         return self._nested[key]
 
     def validate(self, shape: Term, focus: Term) -> list[Result]:
+        """The results of one focus node against one shape: every constraint on its value nodes,
+        the results of nested property shapes included."""
         compiled = self.shapes.compiled(shape)
         if compiled is None:
             return []
@@ -150,6 +160,8 @@ class Validator:
             values = [focus]
         elif isinstance(path, ox.NamedNode):
             values = self.data.objects(focus, path)
+        elif path[0] == "^" and isinstance(path[1], ox.NamedNode):
+            values = self.data.subjects(path[1], focus)
         else:
             values = paths.values(self.data, focus, path)
         out: list[Result] = []
@@ -158,11 +170,10 @@ class Validator:
                 for v in values:
                     out += self.validate(constraint.param, v)
             elif constraint.per_value:  # the common case, without making a reporter unless a value fails
-                test = constraint.test
-                failed = [v for v in values if not test(self, v)]
-                if failed:
-                    fail = reporter(out, compiled, constraint, focus)
-                    for v in failed:
+                test, fail = constraint.test, None
+                for v in values:
+                    if not test(self, v):
+                        fail = fail or reporter(out, compiled, constraint, focus)
                         fail(v)
             elif constraint.counts:
                 if not constraint.accepts(len(values)):

@@ -43,6 +43,8 @@ SMALL = (
 
 @dataclass
 class Finding:
+    """One result of a partner check, its terms as strings (``value`` is the focus node when the result has none)."""
+
     severity: str  # Violation, Warning or Info
     focus: str
     message: str
@@ -63,6 +65,8 @@ class Shape:
 
 
 class Shapes(list[Shape]):
+    """The targeted shapes of the partner shapes graph, sorted by IRI."""
+
     @classmethod
     def load(cls, folder: Path) -> Shapes:
         """The shapes of every Turtle file under ``folder``, read and checked by the engine's shapes reader."""

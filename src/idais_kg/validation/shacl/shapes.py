@@ -107,13 +107,16 @@ class Shapes:
         return self.compiled_shapes[shape]
 
     def deactivated(self, shape: Term) -> bool:
+        """Whether the shape is sh:deactivated true."""
         return self.graph.value(shape, DEACTIVATED) == TRUE
 
     def path(self, node: Term) -> Path:
+        """The SHACL path at the node; one the engine cannot read is refused."""
         try:
             return paths.read(self.graph, node)
         except paths.UnsupportedPath as exc:
             raise UnsupportedShapes(str(exc)) from None
 
     def sparql_prefixes(self, constraint: Term) -> str:
+        """The PREFIX lines that the SPARQL constraint declares through sh:prefixes."""
         return prefixes(self.graph, constraint)

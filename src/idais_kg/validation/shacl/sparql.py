@@ -121,6 +121,8 @@ class SparqlC(Component):
     names_constraint: ClassVar[bool] = True
 
     def prepare(self, graph: Index, shape: Term) -> None:
+        """Read the SELECT query: refuse the forms that pre-binding forbids, write in $PATH and
+        $currentShape, pick the message, and note whether it can run set-wise."""
         g, constraint = graph, self.param
         self.off = g.value(constraint, DEACTIVATED) == TRUE
         select = g.value(constraint, SELECT)
@@ -149,6 +151,8 @@ class SparqlC(Component):
         self.written = bool(_BOUND.search(bare) or _BIND.search(bare))  # the focus node is written in
 
     def check(self, run: Validator, focus: Term, values: list[Term], fail: Fail) -> None:
+        """Report each solution for the focus node once ($value, or the focus node of a node shape,
+        as the value; $path as the path), its message filled in."""
         if self.off:
             return
         seen = set()
@@ -174,6 +178,8 @@ class SparqlC(Component):
         return cast(dict[Term, list[Row]], grouped)
 
     def candidates(self, run: Validator) -> set[Term] | None:
+        """The focus nodes with solutions when the query runs set-wise (none when deactivated),
+        else None."""
         if self.off:
             return set()
         return set(self.grouped(run)) if run.set_wise(self) else None
