@@ -11,15 +11,10 @@ Virtuoso's default graph is the union of all its graphs, its own system graphs i
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import pyoxigraph as ox
 import pytest
@@ -27,6 +22,7 @@ import yaml
 from click.testing import CliRunner
 from test_queries import CASES, with_partners
 from test_remote import PARTNERS, rows
+from virtuoso_server import Server, isql, running_virtuoso
 
 from idais_kg import remote
 from idais_kg.cli import main
@@ -35,8 +31,6 @@ from idais_kg.sources.layout import Layout
 from idais_kg.sources.queries import QueryRegistry
 from idais_kg.store import Store
 
-VIRTUOSO = shutil.which("virtuoso-t")
-ISQL = shutil.which("isql-vt")  # Debian's name for Virtuoso's isql (plain "isql" is unixODBC's)
 OURS = "https://w3id.org/idais-kg/id/graph/"
 SCRATCH = "https://example.org/idais-kg-test/scratch"
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -46,110 +40,12 @@ RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 # every result row, datatype and language tag agrees. A query listed here must still differ; any other fails.
 EXPECTED_DIFFERENCES: dict[str, str] = {}
 
-INI = """\
-[Database]
-DatabaseFile       = {d}/virtuoso.db
-ErrorLogFile       = {d}/virtuoso.log
-LockFile           = {d}/virtuoso.lck
-TransactionFile    = {d}/virtuoso.trx
-xa_persistent_file = {d}/virtuoso.pxa
-TempStorage        = TempDatabase
-
-[TempDatabase]
-DatabaseFile       = {d}/virtuoso-temp.db
-TransactionFile    = {d}/virtuoso-temp.trx
-
-[Parameters]
-ServerPort         = 127.0.0.1:{sql}
-DisableUnixSocket  = 1
-NumberOfBuffers    = 10000
-MaxDirtyBuffers    = 6000
-ThreadsPerQuery    = 1
-CheckpointInterval = 0
-DirsAllowed        = .
-
-[HTTPServer]
-ServerPort           = 127.0.0.1:{http}
-ServerRoot           = {d}
-ServerThreads        = 4
-MaxClientConnections = 4
-
-[SPARQL]
-ResultSetMaxRows   = 1000000
-"""
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free loopback ports (all held open while choosing, so none repeats)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def isql(port: int, statement: str) -> None:
-    assert ISQL
-    done = subprocess.run(
-        [ISQL, f"127.0.0.1:{port}", "dba", "dba", f"EXEC={statement}"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    # isql-vt exits 0 even when the statement fails: read what it printed.
-    if "Done." not in done.stdout or "*** Error" in done.stdout + done.stderr:
-        raise RuntimeError(f"isql-vt {statement!r}: {done.stdout}{done.stderr}")
-
-
-class Server(NamedTuple):
-    url: str  # HTTP base: /sparql (query and update), /sparql-graph-crud (Graph Store Protocol)
-    sql: int  # the SQL port, for isql-vt
-
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A fresh Virtuoso on loopback ports, SPARQL_UPDATE granted to its anonymous SPARQL user."""
-    if not VIRTUOSO or not ISQL:
-        pytest.skip(
-            "Virtuoso is not installed (no virtuoso-t or isql-vt on PATH; scripts/setup.sh installs them)"
-        )
-    folder = tmp_path_factory.mktemp("virtuoso")
-    sql, http = free_ports(2)
-    (folder / "virtuoso.ini").write_text(INI.format(d=folder, sql=sql, http=http), encoding="utf-8")
-    proc = subprocess.Popen(
-        [VIRTUOSO, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{http}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                log = (folder / "virtuoso.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"virtuoso-t exited with {proc.returncode}:\n{log}")
-            try:
-                with urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2) as response:
-                    response.read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("Virtuoso did not answer within 90 s")
-                time.sleep(0.2)
-        isql(sql, 'GRANT SPARQL_UPDATE TO "SPARQL";')
-        yield Server(base, sql)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    with running_virtuoso(tmp_path_factory.mktemp("virtuoso"), ["SPARQL_UPDATE"]) as server:
+        yield server
 
 
 def sparql(base: str, query: str, accept: str) -> bytes:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, TSV, TURTLE, XML, SPARQLWrapper
+from virtuoso_server import running_virtuoso
 
 from idais_kg.dataset.dumps import serialise_all
 
@@ -240,103 +239,13 @@ def test_riot_refuses_a_broken_dump(tmp_path: Path, jena: str) -> None:
 
 # Virtuoso ---------------------------------------------------------------------------------------------------------
 
-VIRTUOSO = shutil.which("virtuoso-t")
-ISQL = shutil.which("isql-vt")  # Debian's name for Virtuoso's isql
-VIRTUOSO_INI = """\
-[Database]
-DatabaseFile       = {d}/virtuoso.db
-ErrorLogFile       = {d}/virtuoso.log
-LockFile           = {d}/virtuoso.lck
-TransactionFile    = {d}/virtuoso.trx
-xa_persistent_file = {d}/virtuoso.pxa
-TempStorage        = TempDatabase
-
-[TempDatabase]
-DatabaseFile       = {d}/virtuoso-temp.db
-TransactionFile    = {d}/virtuoso-temp.trx
-
-[Parameters]
-ServerPort         = 127.0.0.1:{sql}
-DisableUnixSocket  = 1
-NumberOfBuffers    = 10000
-MaxDirtyBuffers    = 6000
-ThreadsPerQuery    = 1
-CheckpointInterval = 0
-DirsAllowed        = .
-
-[HTTPServer]
-ServerPort           = 127.0.0.1:{http}
-ServerRoot           = {d}
-ServerThreads        = 4
-MaxClientConnections = 4
-"""
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def isql(port: int, statement: str) -> str:
-    assert ISQL
-    done = subprocess.run(
-        [ISQL, f"127.0.0.1:{port}", "dba", "dba", f"EXEC={statement}"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if "*** Error" in done.stdout + done.stderr:  # isql-vt exits 0 even when the statement fails
-        raise RuntimeError(f"isql-vt {statement!r}: {done.stdout}{done.stderr}")
-    return done.stdout
-
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """A fresh Virtuoso on loopback ports (its HTTP base and SQL port), as tests/test_remote_virtuoso.py starts it,
-    its SPARQL user allowed to run SERVICE."""
-    if not VIRTUOSO or not ISQL:
-        pytest.skip(
-            "Virtuoso is not installed (no virtuoso-t or isql-vt on PATH; scripts/setup.sh installs them)"
-        )
-    folder = tmp_path_factory.mktemp("virtuoso")
-    sql, http = free_ports(2)
-    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(d=folder, sql=sql, http=http), encoding="utf-8")
-    proc = subprocess.Popen(
-        [VIRTUOSO, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{http}"
-    try:
-        for _ in range(450):
-            if proc.poll() is not None:
-                pytest.fail(f"virtuoso-t exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2) as response:
-                    response.read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("Virtuoso did not answer within 90 s")
-        isql(sql, 'GRANT SPARQL_LOAD_SERVICE_DATA TO "SPARQL";')
-        isql(sql, 'GRANT SPARQL_SPONGE TO "SPARQL";')
-        yield base, sql
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    """A fresh Virtuoso on loopback ports (its HTTP base and SQL port), its SPARQL user allowed to run SERVICE."""
+    grants = ["SPARQL_LOAD_SERVICE_DATA", "SPARQL_SPONGE"]
+    with running_virtuoso(tmp_path_factory.mktemp("virtuoso"), grants) as server:
+        yield server.url, server.sql
 
 
 def test_virtuoso_service_query_into_us(server, kg, virtuoso: tuple[str, int]) -> None:

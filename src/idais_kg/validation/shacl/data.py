@@ -20,7 +20,28 @@ Node = ox.NamedNode | ox.BlankNode
 FIRST, REST, NIL = (ox.NamedNode(RDF + n) for n in ("first", "rest", "nil"))
 
 
-class Index:
+class Reading:
+    """What both kinds of data graph read the same way, through their ``objects``: one value, an RDF list."""
+
+    def objects(self, s: Term, p: Term) -> list[Term]:
+        """The objects of the subject and predicate."""
+        raise NotImplementedError
+
+    def value(self, s: Term, p: Term) -> Term | None:
+        """One object of the subject and predicate (the first read), or None."""
+        values = self.objects(s, p)
+        return values[0] if values else None
+
+    def items(self, head: Term | None) -> list[Term]:
+        """The members of an RDF list."""
+        out: list[Term] = []
+        while head is not None and head != NIL:
+            out += self.objects(head, FIRST)
+            head = self.value(head, REST)
+        return out
+
+
+class Index(Reading):
     """Subject -> predicate -> objects, and the inverse, of a set of triples (one pass, then dict look-ups)."""
 
     def __init__(self, triples: Iterable[ox.Triple | ox.Quad]) -> None:
@@ -48,19 +69,6 @@ class Index:
         """The subjects of the predicate and object."""
         return self.inv.get(o, {}).get(p, [])  # type: ignore[arg-type]
 
-    def value(self, s: Term, p: Term) -> Term | None:
-        """One object of the subject and predicate (the first read), or None."""
-        values = self.objects(s, p)
-        return values[0] if values else None
-
-    def items(self, head: Term | None) -> list[Term]:
-        """The members of an RDF list."""
-        out: list[Term] = []
-        while head is not None and head != NIL:
-            out += self.objects(head, FIRST)
-            head = self.value(head, REST)
-        return out
-
     def edges(self, s: Term) -> list[tuple[ox.NamedNode, Term]]:
         """The (predicate, object) pairs of the subject."""
         return [(p, o) for p, os in self.out.get(s, {}).items() for o in os]
@@ -82,7 +90,7 @@ class Index:
         return self._store
 
 
-class StoreData:
+class StoreData(Reading):
     """A pyoxigraph store as the data graph (the union of its graphs), read through the store's indexes."""
 
     def __init__(self, store: ox.Store) -> None:
@@ -100,19 +108,6 @@ class StoreData:
     def subjects(self, p: Term, o: Term) -> list[Term]:
         """The subjects of the predicate and object, in any graph, each once."""
         return list(dict.fromkeys(cast(Term, q.subject) for q in self._quads(None, p, o)))
-
-    def value(self, s: Term, p: Term) -> Term | None:
-        """One object of the subject and predicate, or None."""
-        values = self.objects(s, p)
-        return values[0] if values else None
-
-    def items(self, head: Term | None) -> list[Term]:
-        """The members of an RDF list."""
-        out: list[Term] = []
-        while head is not None and head != NIL:
-            out += self.objects(head, FIRST)
-            head = self.value(head, REST)
-        return out
 
     def edges(self, s: Term) -> list[tuple[ox.NamedNode, Term]]:
         """The (predicate, object) pairs of the subject, in any graph, each once."""
