@@ -87,3 +87,21 @@ def project_copy(tmp_path: Path) -> Layout:
         if (ROOT / folder).exists():
             shutil.copytree(ROOT / folder, tmp_path / folder)
     return Layout(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A partner store with the guide and the clean partner (a fictional organisation), made once a module."""
+    from idais_kg.partners import registry
+
+    store = tmp_path_factory.mktemp("base") / "store"
+    registry.add("lumen", CASES / "partners" / "clean.ttl", store, kg=load())
+    return store
+
+
+@pytest.fixture
+def store(base_store: Path, tmp_path: Path) -> Path:
+    """A copy of ``base_store`` for one test to change."""
+    copy = tmp_path / "store"
+    shutil.copytree(base_store, copy, symlinks=True)
+    return copy

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -267,22 +266,6 @@ def test_bad_iri_parameter_on_the_command_line(case_id: str, tmp_path: Path) -> 
 # ----------------------------------------------------------------------------------------------------------------
 # the store: read-only, file-size limit, disk full
 # ----------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from idais_kg.dataset.assemble import load
-
-    store = tmp_path_factory.mktemp("base") / "store"
-    partners.add("lumen", PARTNER_CASES / "clean.ttl", store, kg=load())
-    return store
-
-
-@pytest.fixture
-def store(base_store: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "store"
-    shutil.copytree(base_store, copy, symlinks=True)
-    return copy
 
 
 def state(store: Path) -> tuple[str, list[str], list[str]]:

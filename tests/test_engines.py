@@ -72,6 +72,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def run_batch(work: Path, args: list[str]) -> None:
+    """Run ShaclBatch (tests/jena) on Jena's classpath: shapes files, ``--``, then (data, report) file pairs."""
+    classpath = [str(JAVA_DIR / f"{j}.jar") for j in JARS if (JAVA_DIR / f"{j}.jar").exists()]
+    classpath.append(str(xerces_resources(work / "resources")))
+    java = shutil.which("java")
+    assert java is not None
+    done = subprocess.run(
+        [java, "-cp", ":".join(classpath), str(BATCH), *args], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def xerces_resources(into: Path) -> Path:
     """The Xerces message resources of jena-core.jar, where its relocated classes look for them."""
     prefix = "org/apache/jena/ext/xerces/"
@@ -99,14 +111,7 @@ def jena_reports(tmp_path_factory: pytest.TempPathFactory, kg: KnowledgeGraph) -
     for name, quads in inputs.items():
         write_ntriples(quads, work / f"{name}.nt")
         args += [str(work / f"{name}.nt"), str(work / f"{name}.report.nt")]
-    classpath = [str(JAVA_DIR / f"{j}.jar") for j in JARS if (JAVA_DIR / f"{j}.jar").exists()]
-    classpath.append(str(xerces_resources(work / "resources")))
-    java = shutil.which("java")
-    assert java is not None
-    done = subprocess.run(
-        [java, "-cp", ":".join(classpath), str(BATCH), *args], capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_batch(work, args)
     return {name: rdflib.Graph().parse(work / f"{name}.report.nt", format="nt") for name in inputs}
 
 

@@ -9,7 +9,6 @@ pySHACL, ours and Jena; tests/test_sssom.py has the SSSOM files.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import rdflib
 from click.testing import CliRunner
 from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import SH
-from test_engines import BATCH, JARS, JAVA_DIR, missing_jena, xerces_resources
+from test_engines import missing_jena, run_batch
 from test_inputs import EXPECTED, Listener
 from test_shapes import closure
 
@@ -197,14 +196,7 @@ def jena_partner_reports(
         data, _ = split_partner_case(case)
         (work / f"{case.stem}.nt").write_bytes((data + guide_types).serialize(format="nt", encoding="utf-8"))
         args += [str(work / f"{case.stem}.nt"), str(work / f"{case.stem}.report.nt")]
-    classpath = [str(JAVA_DIR / f"{j}.jar") for j in JARS if (JAVA_DIR / f"{j}.jar").exists()]
-    classpath.append(str(xerces_resources(work / "resources")))
-    java = shutil.which("java")
-    assert java is not None
-    done = subprocess.run(
-        [java, "-cp", ":".join(classpath), str(BATCH), *args], capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_batch(work, args)
     return {c.stem: rdflib.Graph().parse(work / f"{c.stem}.report.nt", format="nt") for c in SHAPE_CASES}
 
 
@@ -254,23 +246,6 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 # the persistent store
 # ----------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with the guide and the clean partner, made once; tests work on copies."""
-    from idais_kg.dataset.assemble import load
-
-    store = tmp_path_factory.mktemp("base") / "store"
-    partners.add("lumen", CASES / "clean.ttl", store, kg=load())
-    return store
-
-
-@pytest.fixture
-def store(base_store: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "store"
-    shutil.copytree(base_store, copy, symlinks=True)
-    return copy
 
 
 def test_add_list_remove(store: Path, kg: KnowledgeGraph) -> None:

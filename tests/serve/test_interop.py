@@ -15,7 +15,6 @@ import json
 import shutil
 import subprocess
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -24,6 +23,7 @@ import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, TSV, TURTLE, XML, SPARQLWrapper
+from test_engines import xerces_resources
 from virtuoso_server import running_virtuoso
 
 from idais_kg.dataset.dumps import serialise_all
@@ -73,15 +73,7 @@ def java(path: str, *args: str) -> subprocess.CompletedProcess[str]:
 def jena(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Jena's classpath, with the Xerces message resources of jena-core.jar copied where its relocated classes
     look for them (as tests/test_engines.py does; Debian's jar lacks them at that place)."""
-    into = tmp_path_factory.mktemp("jena-resources")
-    prefix = "org/apache/jena/ext/xerces/"
-    with zipfile.ZipFile(JAVA_DIR / "jena-core.jar") as jar:
-        for name in jar.namelist():
-            if name.startswith(prefix) and name.endswith(".properties"):
-                target = into / "xerces" / name[len(prefix) :]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(jar.read(name))
-    return classpath(JENA_JARS) + ":" + str(into)
+    return classpath(JENA_JARS) + ":" + str(xerces_resources(tmp_path_factory.mktemp("jena-resources")))
 
 
 def goals(kg) -> int:  # type: ignore[no-untyped-def]
