@@ -92,7 +92,7 @@ def test_syntax_error_names_file_and_line_and_keeps_old_dumps(project_copy: Layo
     out = tmp_path / "dumps"
     build(layout=project_copy, out_dir=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    broken = project_copy.data_dir / "guide" / "overview.ttl"
+    broken = project_copy.data_dir / "guide" / "2025-02" / "overview.ttl"
     lines = broken.read_text(encoding="utf-8").split("\n")
     lines.insert(20, '<overview/row/99> idais:rowNumber 99 ; idais:goalNameAsWritten "unterminated .')
     broken.write_text("\n".join(lines), encoding="utf-8")

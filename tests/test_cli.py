@@ -130,7 +130,7 @@ def test_version_names_code_data_and_sources() -> None:
 
 def test_version_follows_the_sources(project_copy) -> None:  # type: ignore[no-untyped-def]
     _, before, _ = run("--version", env={"IDAIS_KG_HOME": str(project_copy.root)})
-    with (project_copy.data_dir / "guide" / "edition.ttl").open("a", encoding="utf-8") as handle:
+    with (project_copy.data_dir / "guide" / "2025-02" / "edition.ttl").open("a", encoding="utf-8") as handle:
         handle.write("\n# an edit\n")
     _, after, _ = run("--version", env={"IDAIS_KG_HOME": str(project_copy.root)})
     assert before.splitlines()[2] == after.splitlines()[2] == f"sources: IDAIS_KG_HOME {project_copy.root}"

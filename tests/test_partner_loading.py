@@ -169,7 +169,7 @@ def test_verdict_key_follows_what_the_check_depends_on(kg: KnowledgeGraph, tmp_p
 
 
 @pytest.mark.parametrize(
-    "edit", ["shapes/partner/partner.ttl", "data/guide/footnotes.ttl", "ontology/idais.ttl"]
+    "edit", ["shapes/partner/partner.ttl", "data/guide/2025-02/footnotes.ttl", "ontology/idais.ttl"]
 )
 def test_verdict_key_follows_the_shapes_and_the_guide(
     kg: KnowledgeGraph, project_copy: Layout, edit: str

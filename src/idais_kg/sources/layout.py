@@ -94,7 +94,7 @@ class Layout:
 
     def guide_files(self) -> list[Path]:
         """The guide's Turtle files (``data/guide/``), in a fixed order."""
-        return sorted((self.data_dir / "guide").glob("*.ttl"))
+        return sorted((self.data_dir / "guide").rglob("*.ttl"))
 
     def source_files(self) -> list[Path]:
         """Every hand-edited source file, in a fixed order."""
