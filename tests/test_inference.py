@@ -1,4 +1,5 @@
-"""``build --infer``: the inferred graph holds exactly what the ontology's property axioms entail, and only that.
+"""The inferred graph (by default in ``load()`` and ``build``; ``--no-infer`` leaves it out) holds exactly what the
+ontology's property axioms entail, and only that.
 
 Checked by hand for one goal against data/guide (its four policies, one naming the FDA as example, its Venice quote, its assessment; the body
 treats it under 国内治理, heading line 442) and the ontology (ofGoal, hasPolicy, hasQuote, hasAssessment,
@@ -49,9 +50,18 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def inferred() -> list[ox.Quad]:
-    kg = load()
-    materialise(kg.store)
-    return list(kg.store.quads(GRAPH_INFERRED))
+    return list(load().store.quads(GRAPH_INFERRED))
+
+
+def test_load_infers_by_default_and_not_when_told() -> None:
+    assert sum(1 for _ in load(infer=False).store.quads(GRAPH_INFERRED)) == 0
+    kg = load(infer=False)
+    report = materialise(kg.store)
+    assert {(q.subject, q.predicate, q.object) for q in kg.store.quads(GRAPH_INFERRED)} == {
+        (q.subject, q.predicate, q.object) for q in load().store.quads(GRAPH_INFERRED)
+    }
+    assert report.triples > 0
+    assert materialise(kg.store).triples == report.triples  # a fixpoint: a second run adds nothing
 
 
 def test_exact_inferences_for_one_goal(inferred: list[ox.Quad]) -> None:
@@ -66,7 +76,7 @@ def test_exact_inferences_for_one_goal(inferred: list[ox.Quad]) -> None:
 
 
 def test_nothing_inferred_is_already_asserted(inferred: list[ox.Quad]) -> None:
-    asserted = {(q.subject, q.predicate, q.object) for q in load().store.quads()}
+    asserted = {(q.subject, q.predicate, q.object) for q in load(infer=False).store.quads()}
     assert inferred and not {(q.subject, q.predicate, q.object) for q in inferred} & asserted
 
 
@@ -78,9 +88,9 @@ def test_chains_come_from_the_ontology() -> None:
     ]
 
 
-def test_build_infers_only_when_asked(tmp_path: Path) -> None:
-    for flag, present in (([], False), (["--infer"], True)):
-        out = tmp_path / ("with" if present else "without")
+def test_build_infers_unless_told_not_to(tmp_path: Path) -> None:
+    for flag, present in (([], True), (["--no-infer"], False), (["--infer"], True)):
+        out = tmp_path / ("-".join(flag) or "default")
         result = CliRunner().invoke(main, ["build", "--out", str(out), *flag])
         assert result.exit_code == 0, result.output
         graphs = {q.graph_name for q in ox.parse(path=str(out / "idais-kg.nq"), format=ox.RdfFormat.N_QUADS)}

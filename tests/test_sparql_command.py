@@ -301,3 +301,12 @@ def test_tsv_keeps_a_row_on_one_line() -> None:
         '?x\t?n\n"tab\\there\\nand a line break"\t"7"^^<http://www.w3.org/2001/XMLSchema#integer>\n',
         "",
     )
+
+
+@pytest.mark.parametrize("padding", [300, 5000])
+def test_a_long_one_line_query_is_a_query_not_a_file_name(padding: int) -> None:
+    # Path.is_file() raises ENAMETOOLONG for a name over 255 bytes: the text is then a query, as any other.
+    text = SELECT + " #" + "x" * padding
+    answer = CliRunner().invoke(main, ["sparql", text, "--format", "csv"])
+    assert answer.exit_code == 0, answer.output
+    assert answer.output.splitlines()[1:] == [f"{iri},{zh}" for iri, zh in sorted(AREAS.items())]

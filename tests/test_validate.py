@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -171,3 +172,22 @@ def test_turtle_report_is_a_standard_validation_report() -> None:
         assert isinstance(report.value(result, SH.value), rdflib.Literal)
     sources = set(report.objects(None, SH.sourceShape))
     assert all(isinstance(s, rdflib.URIRef) for s in sources if "shapes#" in str(s))
+
+
+def test_validate_over_a_store_rechecks_each_partner_apart_from_the_guide(store: Path) -> None:
+    # Over the union of graphs the partner shapes would take the guide's own blank nodes (the RDF list of progress
+    # levels) for the partner's: each partner is checked in a scratch store of its own, as `partner check` does.
+    runner = CliRunner()
+    text = runner.invoke(main, ["validate", "--no-reasoner", "--store", str(store)])
+    assert text.exit_code == 0, text.output
+    assert "partner lumen: " in text.output and "rdf-syntax-ns#first" not in text.output
+    partner_part = text.output[text.output.index("partner lumen: ") :]
+    assert "\n  conforms: 0 violations" in partner_part
+    answer = runner.invoke(main, ["validate", "--no-reasoner", "--store", str(store), "--format", "json"])
+    document = json.loads(answer.output)
+    assert [(p["name"], p["conforms"], p["findings"]) for p in document["partners"]] == [("lumen", True, [])]
+
+
+def test_validate_refuses_a_stale_store(store: Path, project_copy) -> None:  # type: ignore[no-untyped-def]
+    missing = CliRunner().invoke(main, ["validate", "--no-reasoner", "--store", str(store.parent / "absent")])
+    assert missing.exit_code == 2 and "absent" in missing.output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,10 +19,12 @@ def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> No
     """--version: the code version, the data version and which sources this run uses."""
     if not value or ctx.resilient_parsing:
         return
+    from idais_kg.dataset.releases import built_version
     from idais_kg.sources.layout import Layout
 
     layout = Layout.default()
     click.echo(f"idais-kg {__version__}\ndata: {layout.data_version()}\nsources: {layout.describe()}")
+    click.echo(f"release: {built_version(layout)}")
     ctx.exit()
 
 
@@ -50,9 +54,11 @@ def main(debug: bool) -> None:
     help="Dump folder (default build/dumps).",
 )
 @click.option(
-    "--infer",
-    is_flag=True,
-    help="Add the graph kg:graph/inferred: inverses, sub-properties and chains the ontology entails.",
+    "--infer/--no-infer",
+    default=True,
+    show_default=True,
+    help="Include the graph kg:graph/inferred (inverses, sub-properties and chains the ontology entails); "
+    "--no-infer writes dumps of the asserted and derived graphs only.",
 )
 @click.option(
     "--store",
@@ -79,14 +85,23 @@ def build(out_dir: Path | None, infer: bool, store_dir: Path | None) -> None:
         click.echo(f"updated the guide in the partner store {store_dir} ({kept} partner graphs kept)")
 
 
+STORE_OPTION = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The persistent partner store (default build/store; read only when it exists).",
+)
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS), default="table", show_default=True)
+@STORE_OPTION
 @reports_errors
-def stats(fmt: str) -> None:
+def stats(fmt: str, store_dir: Path | None) -> None:
     """Print the number of instances of each class."""
     from idais_kg.dataset.serving import serving_graph
 
-    echo_output(serving_graph().stats().render(fmt))
+    echo_output(serving_graph(store_dir).stats().render(fmt))
 
 
 @main.command()
@@ -97,8 +112,16 @@ def stats(fmt: str) -> None:
 )
 @click.option("--format", "fmt", type=click.Choice(TABLE_FORMATS), default="table", show_default=True)
 @click.option("--endpoint", metavar="URL", help="Run it at this remote SPARQL query endpoint instead.")
+@STORE_OPTION
 @reports_errors
-def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endpoint: str | None) -> None:
+def query(
+    name: str | None,
+    list_: bool,
+    params: tuple[str, ...],
+    fmt: str,
+    endpoint: str | None,
+    store_dir: Path | None,
+) -> None:
     """Run the saved query NAME (see --list), with typed parameters bound, never spliced."""
     from idais_kg.sources.layout import Layout
     from idais_kg.sources.queries import QueryRegistry
@@ -112,7 +135,7 @@ def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endp
         return
     from idais_kg.dataset.serving import serving_graph
 
-    kg = serving_graph()  # the dataset serve serves: the partner store when there is one
+    kg = serving_graph(store_dir)  # the dataset serve serves: the partner store when there is one
     if endpoint:
         from idais_kg.remote import query as remote_query
 
@@ -130,8 +153,9 @@ def query(name: str | None, list_: bool, params: tuple[str, ...], fmt: str, endp
     help="Default: table for SELECT and ASK, turtle for CONSTRUCT and DESCRIBE.",
 )
 @click.option("--endpoint", metavar="URL", help="Run it at this remote SPARQL query endpoint instead.")
+@STORE_OPTION
 @reports_errors
-def sparql(query_text: str, fmt: str | None, endpoint: str | None) -> None:
+def sparql(query_text: str, fmt: str | None, endpoint: str | None, store_dir: Path | None) -> None:
     """Run an ad-hoc SPARQL query of any form, given as text or as the path of a file (our prefixes declared).
 
     Exit code 2 on a query that does not parse (the message names its line:column) or a format that does not
@@ -148,8 +172,29 @@ def sparql(query_text: str, fmt: str | None, endpoint: str | None) -> None:
     else:
         from idais_kg.dataset.serving import serving_graph
 
-        answer = serving_graph().answer(text)
+        answer = serving_graph(store_dir).answer(text)
     echo_output(render_answer(answer, fmt))
+
+
+def render_validation(report: Any, partners: list[tuple[Any, Any]], fmt: str) -> str:
+    """The validation report, then (for a store) each partner's re-check: in text, after it; in JSON, under
+    ``partners``; in Turtle, the SHACL report of the guide, the partners' verdicts as comments."""
+    from idais_kg.validation.validate import RENDERERS as REPORT_RENDERERS
+
+    out = REPORT_RENDERERS[fmt](report)
+    if not partners:
+        return out
+    if fmt == "json":
+        document = json.loads(out)
+        document["partners"] = [
+            {"name": p.name, "conforms": r.conforms, "findings": [f.__dict__ for f in r.findings]}
+            for p, r in partners
+        ]
+        return json.dumps(document, ensure_ascii=False, indent=2)
+    lines = [f"partner {p.name}: " + r.render().replace("\n", "\n  ") for p, r in partners]
+    if fmt == "turtle":
+        lines = ["# " + line for text in lines for line in text.splitlines()]
+    return out.rstrip("\n") + "\n\n" + "\n".join(lines)
 
 
 @main.command()
@@ -158,20 +203,33 @@ def sparql(query_text: str, fmt: str | None, endpoint: str | None) -> None:
     "--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True
 )
 @click.option("--no-reasoner", is_flag=True, help="Skip OWL reasoning (no JVM).")
+@STORE_OPTION
 @reports_errors
-def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
+def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool, store_dir: Path | None) -> None:
     """Validate the dataset (or FILES, against the guide) with SHACL, the violation queries and HermiT.
 
-    Exit code 0 when it conforms (warnings allowed), 1 on violations or inconsistency, 2 on unreadable input or a
-    tool failure.
+    The dataset is the one ``serve`` serves: the partner store when there is one (guide and partners), else the
+    guide. Exit code 0 when it conforms (warnings allowed), 1 on violations or inconsistency, 2 on unreadable input
+    or a tool failure.
     """
     from idais_kg.dataset.assemble import load
-    from idais_kg.validation.validate import RENDERERS
+    from idais_kg.dataset.serving import default_store_dir, require_fresh, require_store
+    from idais_kg.dataset.versioned import current
     from idais_kg.validation.validate import validate as run_validate
 
-    report = run_validate(load(), files=list(files) or None, reasoner=not no_reasoner)
-    click.echo(RENDERERS[fmt](report))
-    sys.exit(report.exit_code)
+    kg = load()
+    store = store_dir or default_store_dir()
+    stored = store_dir is not None or current(store) is not None
+    if stored:  # the store's guide must be the sources' (then validating those validates it) ...
+        require_fresh(require_store(store), kg.layout)
+    report = run_validate(kg, files=list(files) or None, reasoner=not no_reasoner)
+    rechecked = []
+    if stored:  # ... and each partner graph is checked again, as `partner check` checks a file
+        from idais_kg.partners.registry import recheck
+
+        rechecked = recheck(store, kg)
+    click.echo(render_validation(report, rechecked, fmt))
+    sys.exit(max([report.exit_code] + [r.exit_code for _, r in rechecked]))
 
 
 @main.command()
@@ -180,7 +238,11 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
 )
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
-    "--workers", default=4, show_default=True, type=click.IntRange(1, 64), help="Query worker processes."
+    "--workers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Query worker processes (prefork: how many wait for a connection at all times).",
 )
 @click.option(
     "--deadline", default=10.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per query."
@@ -212,6 +274,13 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool) -> None:
     callback=lambda _ctx, _param, value: memory_size(value),
     help="Memory a query may add to a worker (bytes, or with K, M, G); past it the query gets a 503.",
 )
+@click.option(
+    "--query-path",
+    type=click.Choice(["prefork", "pool"]),
+    default="prefork",
+    show_default=True,
+    help="prefork: worker processes answer HTTP and evaluate in-process; pool: one server feeding query processes.",
+)
 @reports_errors
 def serve(
     host: str,
@@ -224,11 +293,13 @@ def serve(
     store_dir: Path | None,
     sandbox: bool,
     worker_memory: int,
+    query_path: str,
 ) -> None:
     """Serve the graph over HTTP: SPARQL endpoint, linked data, pages and the saved-query API (read-only)."""
     from idais_kg.serve import Settings, run
+    from idais_kg.serve.prefork import serve as serve_prefork
 
-    run(
+    (serve_prefork if query_path == "prefork" else run)(
         Settings(
             host=host,
             port=port,
@@ -240,16 +311,9 @@ def serve(
             store_dir=store_dir,
             sandbox=sandbox,
             worker_memory=worker_memory,
+            query_path=query_path,
         )
     )
-
-
-STORE_OPTION = click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The persistent partner store (default build/store).",
-)
 
 
 @main.group()
@@ -342,6 +406,40 @@ def publish(endpoint: str, graph_store: str | None, store_dir: Path | None) -> N
 
     for graph, count in run_publish(serving_graph(store_dir), endpoint, graph_store).items():
         click.echo(f"{count:>9}  {graph}")
+
+
+DIFF_FORMATS = ["table", "markdown", "json", "turtle", "ntriples"]  # = idais_kg.dataset.diff.render.RENDERERS
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new", default="working")
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="table", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit with 1 when there are changes, 0 when there are none.")
+@click.option(
+    "--query",
+    "query_text",
+    metavar="QUERY-OR-FILE",
+    help="Ask the change graph a SELECT or ASK instead (e.g. queries/goals-changed.rq); printed as a table.",
+)
+@reports_errors
+def diff_command(old: str, new: str, fmt: str, exit_code: bool, query_text: str | None) -> None:
+    """What changed in the data from OLD to NEW (default: the working tree), keyed by our IRIs.
+
+    Each of OLD and NEW is a release (1.0.0), a commit, a dump file, a project tree, or the working tree (HEAD, .
+    or working). turtle and ntriples give the change graph (Changeset + PROV; see docs/modelling.md).
+    """
+    from idais_kg.dataset.diff import diff as run_diff
+    from idais_kg.dataset.diff.render import RENDERERS as DIFF_RENDERERS
+
+    found = run_diff(old, new)
+    if query_text:
+        from idais_kg.dataset.diff.rdf import query_changes
+
+        echo_output(query_changes(found, read_query(query_text)).render("table"))
+    else:
+        echo_output(DIFF_RENDERERS[fmt](found))
+    sys.exit(1 if exit_code and found.changes else 0)
 
 
 if __name__ == "__main__":

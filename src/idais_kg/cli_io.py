@@ -52,7 +52,11 @@ def echo_output(text: str) -> None:
 def read_query(arg: str) -> str:
     """The query text: the file ``arg`` names when there is one, else ``arg`` itself."""
     path = Path(arg)
-    if "\n" not in arg and len(arg) < 4096 and path.is_file():
+    try:
+        is_file = "\n" not in arg and path.is_file()
+    except (OSError, ValueError):  # a query text too long for a file name (ENAMETOOLONG), or holding a NUL
+        is_file = False
+    if is_file:
         try:
             return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -17,6 +17,7 @@ JSONLD_CONTEXT_IRI = BASE + "context.jsonld"
 GRAPH_ONTOLOGY = KG + "graph/ontology"
 GRAPH_GUIDE = KG + "graph/guide"
 GRAPH_TRANSLATIONS = KG + "graph/translations"
+GRAPH_EDITORIAL = KG + "graph/editorial"  # what the guide does not say: our notes, matches, kinds
 GRAPH_DERIVED = KG + "graph/derived"
 GRAPH_DESCRIPTION = KG + "graph/description"
 GRAPH_INPUT = KG + "graph/input"  # files given to `validate`, beside the guide
@@ -24,6 +25,12 @@ GRAPH_INFERRED = KG + "graph/inferred"  # `build --infer`: what the ontology's a
 PARTNER_GRAPH_BASE = KG + "graph/partner/"
 PARTNER_REGISTRY_GRAPH = KG + "graph/partners"  # PROV records of who added which partner file, and when
 GRAPH_STORE = KG + "graph/store"  # in the persistent store: which build of the sources its guide graphs hold
+# Mappings to outside vocabularies (issue 15): our SSSOM sets (data/mappings/) and the extract of their targets.
+GRAPH_MAPPINGS = KG + "graph/mappings"
+GRAPH_VOCABULARIES = (
+    KG + "graph/vocabularies"
+)  # the mapped terms: types, labels, definitions, licence notices
+MAPPING_SET_BASE = KG + "mappings/"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -43,12 +50,31 @@ PAV = "http://purl.org/pav/"
 FOAF = "http://xmlns.com/foaf/0.1/"
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
+CHANGESET = "http://purl.org/vocab/changeset/schema#"  # the change graph of `idais-kg diff` (cs:ChangeSet)
 SH = "http://www.w3.org/ns/shacl#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
 SPARQL_RESULTS = "http://www.w3.org/2005/sparql-results#"  # the XML results format
 XML_NS = "http://www.w3.org/XML/1998/namespace"  # of xml:lang
 OWLREADY = "http://www.lesfleursdunormal.fr/static/_downloads/owlready_ontology.owl#"  # owlready2's own terms
+
+# The outside vocabularies of our mappings (issue 15): prefix -> (namespace, the vocabulary's owl:Ontology IRI,
+# which is a mapping row's object_source).
+VOCABULARIES: dict[str, tuple[str, str]] = {
+    "dpv": ("https://w3id.org/dpv#", "https://w3id.org/dpv"),
+    "ai": ("https://w3id.org/dpv/ai#", "https://w3id.org/dpv/ai"),
+    "risk": ("https://w3id.org/dpv/risk#", "https://w3id.org/dpv/risk"),
+    "tech": ("https://w3id.org/dpv/tech#", "https://w3id.org/dpv/tech"),
+    "loc": ("https://w3id.org/dpv/loc#", "https://w3id.org/dpv/loc"),
+    "legal": ("https://w3id.org/dpv/legal#", "https://w3id.org/dpv/legal"),
+    "legal-eu": ("https://w3id.org/dpv/legal/eu#", "https://w3id.org/dpv/legal/eu"),
+    "legal-us": ("https://w3id.org/dpv/legal/us#", "https://w3id.org/dpv/legal/us"),
+    "legal-gb": ("https://w3id.org/dpv/legal/gb#", "https://w3id.org/dpv/legal/gb"),
+    "legal-sg": ("https://w3id.org/dpv/legal/sg#", "https://w3id.org/dpv/legal/sg"),
+    "eu-aiact": ("https://w3id.org/dpv/legal/eu/aiact#", "https://w3id.org/dpv/legal/eu/aiact"),
+    "airo": ("https://w3id.org/airo#", "https://w3id.org/airo"),
+    "vair": ("https://w3id.org/vair#", "https://w3id.org/vair"),
+}
 
 # Prefixes offered to queries, dumps and the JSON-LD context.
 PREFIXES: dict[str, str] = {

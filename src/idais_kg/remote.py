@@ -15,6 +15,7 @@ tests/test_remote_virtuoso.py).
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -280,6 +281,25 @@ def values_block(bound: dict[str, ox.NamedNode | ox.Literal]) -> str:
     return f"\nVALUES ({names}) {{ ({terms}) }}"
 
 
+OUTER_GROUP = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def with_values(body: str, bound: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """The saved query with its parameters bound as our engine binds them: a VALUES block first in the outer
+    group pattern, so that it joins before OPTIONAL, BIND and grouping (a trailing VALUES joins after them, and
+    Virtuoso 7 then evaluated OPTIONAL parts of ``mapped-to`` without the bound target). Trailing where the query
+    has no ``WHERE {``.
+
+    >>> with_values("SELECT ?s WHERE { ?s ?p ?o }", {"o": ox.Literal("x")}).splitlines()
+    ['SELECT ?s WHERE {', 'VALUES (?o) { ("x") }', ' ?s ?p ?o }']
+    """
+    block = values_block(bound)
+    found = OUTER_GROUP.search(body)
+    if not block or found is None:
+        return body + block
+    return body[: found.end()] + block + "\n" + body[found.end() :]
+
+
 def query(kg: KnowledgeGraph, name: str, endpoint: str, params: dict[str, str] | None = None) -> Result:
     """Run the saved query ``name`` at ``endpoint``, its parameters bound by a VALUES block."""
     http_url(endpoint)
@@ -287,7 +307,7 @@ def query(kg: KnowledgeGraph, name: str, endpoint: str, params: dict[str, str] |
     # Without the #+ header: SPARQLWrapper guesses the query type from keywords, and a word of a description
     # ("removed") made it guess MOVE.
     body = "\n".join(line for line in saved.text.splitlines() if not line.lstrip().startswith("#"))
-    text = body + values_block(saved.bind(params or {}))
+    text = with_values(body, saved.bind(params or {}))
     client = SPARQLWrapper(endpoint)
     client.setQuery(text)
     client.setReturnFormat(JSON)

@@ -29,7 +29,10 @@ def fetch(url: str, accept: str) -> tuple[int, str, str]:
     request = urllib.request.Request(url, headers={"Accept": accept})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # follows the 303s
-            return response.status, response.headers.get("content-type", ""), response.read().decode()
+            media = response.headers.get("content-type", "")
+            body = response.read()
+            # (a gzipped dump is followed to see that it answers, not read for links)
+            return response.status, media, "" if media == "application/gzip" else body.decode()
     except urllib.error.HTTPError as exc:
         return exc.code, "", ""
 

@@ -2,10 +2,11 @@
 
 Clients ask for saved queries, pages, resources and ad-hoc queries for the whole run; in the middle third, fault
 clients add queries that a worker cannot finish (cartesian products, killed at the deadline), answers cut at the
-row cap, guard bypasses aimed at a loopback listener and a memory bomb. Outside the fault requests nothing may fail
-with a 5xx; the fault requests get 503, 429 (the kill limit) or 400 (the bypasses), never 500; the listener sees
-no connection; and at the end the server is the same process, its workers were replaced, and the dataset answers
-with the same hash.
+row cap, guard bypasses aimed at a loopback listener and a memory bomb, and a worker is killed by SIGKILL in the
+middle of a query (the one serving that client's connection: /healthz names it). Outside the fault requests nothing
+may fail with a 5xx or a lost connection; the fault requests get 503, 429 (the kill limit) or 400 (the bypasses),
+never 500, and only the SIGKILLed query loses its connection; the listener sees no connection; and at the end the
+server is the same process, its workers were replaced, and the dataset answers with the same hash.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -43,7 +46,8 @@ DATASET_HASH = """SELECT (SHA256(GROUP_CONCAT(?line; separator="\\n")) AS ?hash)
 }"""
 
 Request = tuple[str, str, bytes | None, dict[str, str]]
-FAULT_KINDS = ("cartesian", "wide", "bypass", "bomb")
+FAULT_KINDS = ("cartesian", "wide", "bypass", "bomb", "sigkill")
+SIGKILLS = 2
 JSON_RESULTS = {"Accept": "application/sparql-results+json", "Content-Type": "application/sparql-query"}
 
 
@@ -161,6 +165,34 @@ def client(
     return seen
 
 
+def sigkill_client(url: str, start: float, stop: float) -> Counter[tuple[str, int]]:
+    """Twice: learn which worker serves this connection, start a long query on it, SIGKILL that worker."""
+    parts = urlsplit(url)
+    seen: Counter[tuple[str, int]] = Counter()
+    time.sleep(max(0.0, start + 1 - time.monotonic()))
+    for n in range(SIGKILLS):
+        conn = http.client.HTTPConnection(
+            parts.hostname, parts.port, timeout=30, source_address=("127.0.0.4", 0)
+        )
+        try:
+            conn.request("GET", "/healthz")
+            worker = json.loads(conn.getresponse().read())["worker"]
+            killer = threading.Timer(0.3, os.kill, (worker, signal.SIGKILL))
+            killer.start()
+            try:
+                conn.request("POST", "/sparql", (CARTESIAN % n).encode(), JSON_RESULTS)
+                response = conn.getresponse()
+                response.read()
+                seen[("sigkill", response.status)] += 1
+            except OSError:
+                seen[("sigkill", -1)] += 1  # the killed worker's own connection: the one request lost
+            killer.join()
+        finally:
+            conn.close()
+        time.sleep(max(0.0, min(1.0, stop - time.monotonic())))
+    return seen
+
+
 def test_load_with_faults(load_server: Any, listener: Any, tmp_path: Path) -> None:
     before = dataset_hash(load_server)
     health = json.loads(load_server.get("/healthz")[2])
@@ -185,6 +217,13 @@ def test_load_with_faults(load_server: Any, listener: Any, tmp_path: Path) -> No
         threading.Thread(target=run, args=(make, fault_from, fault_to, source))
         for make, source in ((killers, "127.0.0.2"), (wide, "127.0.0.3"))
     ]
+
+    def kill_workers() -> None:
+        seen = sigkill_client(load_server.url, fault_from, fault_to)
+        with lock:
+            results.append(seen)
+
+    threads.append(threading.Thread(target=kill_workers))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -208,7 +247,9 @@ def test_load_with_faults(load_server: Any, listener: Any, tmp_path: Path) -> No
     assert faults[503] >= 2, faults  # cartesian queries, stopped at the deadline
     assert faults[200] >= 1, faults  # wide queries, cut at the row cap
     # 400: the bypasses; 429: the kill limit, once a client has had too many workers killed
-    assert {s for s in faults if s not in (200, 400, 429, 503)} == set(), faults
+    others = {s for (k, s) in by_kind if k != "sigkill"}
+    assert others - {200, 400, 429, 503} == set(), by_kind
+    assert by_kind[("sigkill", -1)] == SIGKILLS, by_kind  # a SIGKILLed worker loses its own connection only
     assert load_server.process.poll() is None and load_server.process.pid == pid
     after_health = json.loads(load_server.get("/healthz")[2])
     assert after_health["build"] == health["build"]

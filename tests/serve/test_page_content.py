@@ -17,7 +17,7 @@ def page(server, path: str) -> str:
 
 def test_property_names_are_labels(server) -> None:
     html = page(server, GOAL)
-    headers = re.findall(r"<th><a href=\"[^\"]*\">([^<]*)</a></th>", html)
+    headers = re.findall(r"<th scope=\"row\"><a href=\"[^\"]*\">([^<]*)</a></th>", html)
     assert headers and "idais:inArea" not in headers and "in area" in [h.lower() for h in headers]
 
 

@@ -19,7 +19,7 @@ from idais_kg.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN = ROOT / "tests" / "cases" / "partners" / "clean.ttl"
-GOAL_FILE = Path("data/guide/2025-02/area-domestic-governance.ttl")
+GOAL_FILE = Path("data/guide/common/goals.ttl")  # (where the goals are since the data were reorganised)
 OLD, NEW = '"Require post-deployment monitoring"@en', '"Require monitoring after deployment"@en'
 TITLE = "SELECT ?l WHERE { goal:post-deployment-monitoring skos:prefLabel ?l FILTER (LANG(?l) = 'en') }"
 

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from idais_kg.dataset import description
+from idais_kg.dataset import description, entailment, mappings
 from idais_kg.errors import ParameterError, QueryError
 from idais_kg.namespaces import (
     GRAPH_DERIVED,
+    GRAPH_EDITORIAL,
     GRAPH_GUIDE,
     GRAPH_ONTOLOGY,
     GRAPH_TRANSLATIONS,
     SERVICE_BASE,
+    SKOS,
     is_ours,
 )
 from idais_kg.results import Result, Triples, answer_of
@@ -55,13 +57,21 @@ def query_error(exc: QueryError) -> QueryError:
 
 
 def route_guide_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    """Put every ``@en`` literal of the guide data into the translations graph: all English in data/ is ours."""
+    """Put every ``skos:editorialNote`` of the guide data into the editorial graph and every other ``@en``
+    literal into the translations graph: the guide states neither, all English in data/ is ours."""
     guide, translations = ox.NamedNode(GRAPH_GUIDE), ox.NamedNode(GRAPH_TRANSLATIONS)
+    editorial, note = ox.NamedNode(GRAPH_EDITORIAL), ox.NamedNode(SKOS + "editorialNote")
     out = []
     for q in quads:
         is_en = isinstance(q.object, ox.Literal) and (q.object.language or "").lower().startswith("en")
-        out.append(ox.Quad(q.subject, q.predicate, q.object, translations if is_en else guide))
+        graph = editorial if q.predicate == note else translations if is_en else guide
+        out.append(ox.Quad(q.subject, q.predicate, q.object, graph))
     return out
+
+
+def editorial_files(layout: Layout) -> list[Path]:
+    """The editors' statements (``data/editorial/*.ttl``): matches, classifications, notes the guide does not make."""
+    return sorted((layout.data_dir / "editorial").glob("*.ttl"))
 
 
 @dataclass
@@ -140,24 +150,32 @@ class KnowledgeGraph:
         return Result.from_oxigraph(self.store.query(package_query(SPARQL, "class-counts")))
 
 
-def load(layout: Layout | None = None, with_description: bool = True) -> KnowledgeGraph:
+def load(layout: Layout | None = None, with_description: bool = True, infer: bool = True) -> KnowledgeGraph:
     """Build the dataset in memory from ontology/ and data/ (and the construct-*.rq queries) and return it.
 
-    Every file is parsed completely before anything is stored, so a syntax error (RdfSyntaxError, with file and
-    line) leaves nothing half-loaded.
+    With ``infer`` (the default) the graph ``kg:graph/inferred`` holds what the ontology's inverses, sub-properties
+    and chains entail (``hasPolicy``, ``ofGoal``, ``footnoteOf``, ``areaViaGoal``, ...; see
+    idais_kg.dataset.entailment), so the documented properties answer; ``infer=False`` leaves it out. Every file
+    is parsed completely before anything is stored, so a syntax error (RdfSyntaxError, with file and line) leaves
+    nothing half-loaded.
     """
     layout = layout or Layout.default()
-    files = layout.ontology_files() + layout.guide_files()
+    files = layout.ontology_files() + layout.guide_files() + editorial_files(layout)
     quads: list[ox.Quad] = []
     for path in layout.ontology_files():
         quads += parse_file(path, GRAPH_ONTOLOGY)
     for path in layout.guide_files():
         quads += route_guide_quads(parse_file(path, GRAPH_GUIDE))
+    for path in editorial_files(layout):
+        quads += parse_file(path, GRAPH_EDITORIAL)
+    quads += mappings.quads(layout.data_dir)  # our SSSOM mapping sets and the extract of their targets
     store = Store()
     store.add_all(quads)
     registry = QueryRegistry(layout.queries_dir)
     for construct in registry.of_kind("construct"):
         store.construct_into(construct.text, GRAPH_DERIVED)
+    if infer:
+        entailment.materialise(store)
     kg = KnowledgeGraph(store=store, layout=layout, queries=registry, files=files)
     if with_description:
         description.add_to(kg)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from idais_kg.dataset import releases
 from idais_kg.namespaces import DATASET_IRI, GRAPH_DESCRIPTION, RDF, VOID, XSD
 from idais_kg.store import parse_file
 
@@ -29,6 +30,7 @@ def add_to(kg: KnowledgeGraph) -> None:
     classes = Counter(o for _, p, o in triples if p == rdf_type)
     dataset = ox.NamedNode(DATASET_IRI)
     out = [ox.Quad(s, p, o, target) for s, p, o, _ in parse_file(kg.layout.data_dir / "dataset.ttl")]
+    out += releases.description_quads(kg.layout, target)  # data/releases.ttl, and which release this build is
 
     def add(s: ox.NamedNode | ox.BlankNode, p: str, o: Any) -> None:
         out.append(ox.Quad(s, ox.NamedNode(p), o, target))

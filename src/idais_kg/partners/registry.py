@@ -320,3 +320,18 @@ def _forget(store: ox.Store, name: str) -> None:
     for s in subjects:
         for q in list(store.quads_for_pattern(s, None, None, g)):
             store.remove(q)
+
+
+def recheck(store_dir: Path, kg: KnowledgeGraph | None = None) -> list[tuple[Partner, CheckReport]]:
+    """Each stored partner graph checked again against today's shapes and guide, as ``partner check`` checks a
+    file: in a scratch store of its own beside the guide's types, so that the guide's own blank nodes are never
+    taken for the partner's (``validate`` over a store calls this)."""
+    kg = kg or load(with_description=False)
+    reports = []
+    snapshot = open_read_only(store_dir)
+    for partner in registered(store_dir):
+        graph = graph_of(partner.name)
+        scratch = guide_scratch(kg)
+        scratch.bulk_extend(snapshot.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        reports.append((partner, run_checks(scratch, graph, kg, Path(partner.file), partner.triples)))
+    return reports

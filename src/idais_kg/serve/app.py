@@ -23,9 +23,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from idais_kg.dataset.assemble import KnowledgeGraph
-from idais_kg.serve import api, documents, linked_data, ontology_diagram, protocol
+from idais_kg.serve import api, documents, i18n, linked_data, ontology_diagram, protocol, releases
 from idais_kg.serve.cache import Cached, ResponseCache, build_tag
 from idais_kg.serve.front import FrontCache, ReplayStore
+from idais_kg.serve.inproc import InProcess
 from idais_kg.serve.linked_data import Describer, Dumps
 from idais_kg.serve.negotiation import HTML
 from idais_kg.serve.pages import STATIC, Pages
@@ -48,15 +49,22 @@ class Service:
     hosted_graphs: set[str]
     describer: Describer
     pages: Pages
-    pool: WorkerPool
+    pool: WorkerPool | InProcess  # query processes fed over pipes, or (pre-forked) this process itself
     cache: ResponseCache
     front: ReplayStore
     dumps: Dumps
     openapi: dict[str, Any]
 
     @classmethod
-    def create(cls, kg: KnowledgeGraph, settings: Settings, front: ReplayStore | None = None) -> Service:
-        """The service of one dataset; ``front``, the replay store the front cache middleware already holds."""
+    def create(
+        cls,
+        kg: KnowledgeGraph,
+        settings: Settings,
+        front: ReplayStore | None = None,
+        pool: InProcess | None = None,
+    ) -> Service:
+        """The service of one dataset; ``front``, the replay store the front cache middleware already holds;
+        ``pool``, the in-process query runner of a pre-forked worker (else a pool of query processes)."""
         nquads = kg.store.serialize("nquads")
         describer = Describer(kg.store)
         return cls(
@@ -66,7 +74,7 @@ class Service:
             hosted_graphs=set(kg.store.graphs()),
             describer=describer,
             pages=Pages(kg, describer, settings),
-            pool=WorkerPool.from_settings(nquads, settings),
+            pool=pool or WorkerPool.from_settings(nquads, settings),
             cache=ResponseCache(settings.cache_entries, settings.cache_bytes),
             front=front or ReplayStore(settings.cache_entries, settings.cache_bytes),
             dumps=Dumps(settings.dumps_dir or kg.layout.build_dir / "dumps", kg.layout.root),
@@ -116,11 +124,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error(request, exc.status_code, messages.get(exc.status_code, exc.detail), dict(exc.headers or {}))
 
 
-def create_app(kg: KnowledgeGraph, settings: Settings | None = None, watch: Path | None = None) -> Starlette:
+def create_app(
+    kg: KnowledgeGraph,
+    settings: Settings | None = None,
+    watch: Path | None = None,
+    pool: InProcess | None = None,
+) -> Starlette:
     """The server for ``kg``; its query workers start with the app (lifespan) and stop with it. With ``watch`` (the
-    partner store ``kg`` was loaded from), a new version of that store is served as soon as it appears."""
+    partner store ``kg`` was loaded from), a new version of that store is served as soon as it appears. With
+    ``pool`` (the pre-forked server), ad-hoc queries run in the serving process (see ``prefork``)."""
     settings = settings or Settings()
-    service = Service.create(kg, settings)
+    service = Service.create(kg, settings, pool=pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -171,6 +185,8 @@ def routes() -> list[BaseRoute]:
         Route("/api/openapi.json", api.openapi, methods=read),
         Route("/api/docs", api.docs, methods=read),
         Route("/healthz", health, methods=read),
+        Route("/releases/", releases.index, methods=read),
+        Route("/releases/{version}", releases.page, methods=read),
     ]
     if STATIC.is_dir():
         table.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
@@ -181,6 +197,7 @@ def middleware(front: ReplayStore) -> list[Middleware]:
     """The middleware, outermost first; ``front`` is the replay store of the front cache (kept across reloads)."""
     return [
         Middleware(SecurityHeaders),  # outermost: on every response, the front cache's replays included
+        Middleware(i18n.Language),  # the reader's language, before any cache keys on it
         Middleware(documents.AlternateLinks),  # Link headers to each format of a resource, replays included
         Middleware(FrontCache, store=front),  # outside CORS: it replays the CORS headers too
         Middleware(

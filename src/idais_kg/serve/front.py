@@ -2,8 +2,9 @@
 
 The dataset does not change while the server runs, so a response that a route produced through
 ``responses.cached`` (and marked with :data:`CACHEABLE`) is a function of the request line and of the few headers
-that can change it: ``Accept`` (negotiation), ``Host`` (the service description names its endpoint) and whether
-there is an ``Origin`` (CORS headers). This layer keys on exactly those and replays the status, headers and body
+that can change it: ``Accept`` (negotiation), ``Host`` (the service description names its endpoint), whether
+there is an ``Origin`` (CORS headers), and the reader's language (``i18n.Language`` chose it from ``?lang``, the
+cookie or ``Accept-Language``, and took ``lang`` out of the query string). This layer keys on exactly those and replays the status, headers and body
 the app sent, so a page, a resource or a saved query costs a dictionary lookup the second time. A conditional
 request (``If-None-Match``) goes through to the app, which answers 304 from its own cache. The security headers
 are added outside this layer (``responses.SecurityHeaders``), so a replay carries them as a first answer does.
@@ -16,6 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from idais_kg.serve.i18n import DEFAULT, SCOPE_KEY
 
 CACHEABLE = "idais_kg.cacheable"  # set in the ASGI scope by a route whose 200 answer may be replayed
 
@@ -87,7 +90,8 @@ def request_key(scope: Scope) -> tuple[bytes, ...] | None:
         elif name == b"if-none-match":
             return None
     path = scope.get("raw_path") or scope["path"].encode("utf-8")
-    return (method.encode(), path, scope.get("query_string", b""), accept, host, origin)
+    lang = str(scope.get(SCOPE_KEY, DEFAULT)).encode()
+    return (method.encode(), path, scope.get("query_string", b""), accept, host, origin, lang)
 
 
 class FrontCache:

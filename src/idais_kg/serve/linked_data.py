@@ -153,6 +153,7 @@ DUMP_TYPES = {
     ".nq": "application/n-quads",
     ".jsonld": JSONLD,
     ".gz": "application/gzip",
+    ".tsv": "text/tab-separated-values",  # the SSSOM mapping sets
     "": "text/plain",  # SHA256SUMS
 }
 
@@ -162,12 +163,12 @@ class Dumps:
     reads them, and never writes a file."""
 
     def __init__(self, folder: Path, layout_root: Path) -> None:
-        from idais_kg.dataset.dumps import DUMP_NAME, DUMPS
+        from idais_kg.dataset.dumps import DUMP_NAME, DUMPS, MAPPINGS_NAME, SIZES_NAME
 
         self.folder = folder
         self.layout_root = layout_root
         dumps = {DUMP_NAME + s for s in DUMPS} | {DUMP_NAME + ".jsonld"}
-        extras = {"context.jsonld", "void.ttl", "SHA256SUMS"}
+        extras = {"context.jsonld", "void.ttl", "SHA256SUMS", SIZES_NAME, MAPPINGS_NAME}
         self.names = sorted(dumps | {name + ".gz" for name in dumps} | extras)
 
     def path(self, name: str) -> Path | None:

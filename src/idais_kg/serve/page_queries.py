@@ -37,3 +37,6 @@ ONTOLOGY_CHAINS = page_query("ontology-chains")
 ONTOLOGY_DISJOINT = page_query("ontology-disjoint")
 BREADCRUMB = page_query("breadcrumb")
 DEFAULT_QUERY = page_text("default-query")
+FOOTNOTES_OF = page_query("footnotes-of")
+CITED_BY = page_query("cited-by")
+MAPPINGS_OF = page_query("mappings-of")  # issue 15: serve/templates/_mappings.html

@@ -24,7 +24,7 @@ from idais_kg.namespaces import (
     ONTOLOGY_IRI,
     PREFIXES,
 )
-from idais_kg.serve import ontology_docs
+from idais_kg.serve import i18n, ontology_docs
 from idais_kg.serve import page_queries as queries
 from idais_kg.serve.documents import SUFFIXES
 from idais_kg.serve.linked_data import Describer
@@ -60,27 +60,44 @@ class Pages:
         self.env.globals.update(
             safe_href=safe_href, curie=curie, slug=slug, label=self.label, formats=list(SUFFIXES.items())
         )
+        self.env.globals.update(t=i18n.text, code=i18n.code, switch=i18n.switch, ui_lang=i18n.current)
+        self.env.globals.update(known=i18n.known, link_to=i18n.link_to)
         self.yasgui_built = (STATIC / "vendor" / "yasgui.min.js").exists()
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)
         for row in self.kg.store.query(queries.LABELS):
             s, lit = row["s"], row["label"]
             if isinstance(s, ox.NamedNode) and isinstance(lit, ox.Literal):
                 self.labels[s.value].setdefault(lit.language or "", lit.value)
+        for row in self.kg.store.query(
+            queries.FOOTNOTES_OF
+        ):  # a footnote has no label: "Footnote 12", "脚注 12"
+            note, number = row["footnote"], row["number"]
+            if (
+                isinstance(note, ox.NamedNode)
+                and isinstance(number, ox.Literal)
+                and note.value not in self.labels
+            ):
+                for lang in i18n.LANGUAGES:
+                    self.labels[note.value][lang] = str(i18n.text("title.footnote", lang, n=number.value))
 
-    def label(self, iri: str, lang: str = "en") -> str:
-        """The label of a resource in ``lang`` (else zh, else a plain one), or its prefixed name."""
+    def label(self, iri: str, lang: str | None = None) -> str:
+        """The label of a resource in ``lang`` (by default the reader's; else the other, else a plain one), or its
+        prefixed name."""
         found = self.labels.get(iri, {})
-        for key in (lang, "en", "zh", ""):
+        lang = lang or i18n.current()
+        for key in (lang, i18n.other(lang), ""):
             if key in found:
                 return found[key]
-        return curie(iri)
+        name = curie(iri)
+        return str(i18n.text("term." + name, lang)) if i18n.known("term." + name) else name
 
     def view(self, term: Any) -> View:
         """A term as a template shows it: an IRI with its label where it has one, a blank node, or a literal
         with its language or its datatype as a prefixed name.
         """
         if isinstance(term, ox.NamedNode):
-            return View(term.value, "iri", self.label(term.value) if term.value in self.labels else None)
+            name = self.label(term.value)
+            return View(term.value, "iri", name if name != curie(term.value) else None)
         if isinstance(term, ox.BlankNode):
             return View(term.value, "bnode")
         if isinstance(term, ox.Literal):
@@ -93,6 +110,12 @@ class Pages:
         answer = self.kg.store.query(query, dict(bindings))
         names = [v.value for v in answer.variables]
         return [{n: s[n] for n in names if s[n] is not None} for s in answer]
+
+    def page(self, template: str, **context: Any) -> bytes:
+        """A template rendered in the reader's language (``ui``; ``other`` is the other one), as UTF-8."""
+        ui = i18n.current()
+        context |= {"ui": ui, "other": i18n.other(ui)}
+        return self.env.get_template(template).render(context).encode("utf-8")
 
     def render(self, page: str, iri: str) -> bytes:
         """The HTML page of ``iri``: the ontology's documentation, or a resource's page."""
@@ -108,27 +131,20 @@ class Pages:
         levels = {r["goal"].value: r["level"].value for r in self.kg.query("goals-by-progress").rows}
         level_names = sorted(set(levels.values()), key=lambda lv: self.label(lv))
         questions = [(q, example_href(q)) for q in self.kg.queries.of_kind("question")]
-        return (
-            self.env.get_template("home.html")
-            .render(
-                areas=areas,
-                levels=levels,
-                level_names=level_names,
-                questions=questions,
-                triples=len(self.kg.store),
-            )
-            .encode("utf-8")
+        return self.page(
+            "home.html",
+            areas=areas,
+            levels=levels,
+            level_names=level_names,
+            questions=questions,
+            triples=len(self.kg.store),
         )
 
     def ontology(self) -> bytes:
         """The ontology's documentation: ``ontology_docs`` gathers it, ``ontology.html`` shows it."""
         docs = ontology_docs.gather(self.kg)
         names = ontology_docs.METADATA_NAMES
-        return (
-            self.env.get_template("ontology.html")
-            .render(docs=docs, names=names, ontology=ONTOLOGY_IRI, idais=IDAIS)
-            .encode("utf-8")
-        )
+        return self.page("ontology.html", docs=docs, names=names, ontology=ONTOLOGY_IRI, idais=IDAIS)
 
     def query_page(self, plain: bool = False) -> bytes:
         """The query page, with YASGUI when it is bundled (scripts/build-yasgui.sh) unless ``plain`` is asked for."""
@@ -137,46 +153,39 @@ class Pages:
             for q in self.kg.queries.of_kind("question")
         ]
         default = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("idais", "skos")) + queries.DEFAULT_QUERY
-        return (
-            self.env.get_template("query.html")
-            .render(
-                examples=examples,
-                examples_json=json.dumps(examples, ensure_ascii=False),
-                default_query=default,
-                default_query_json=json.dumps(default, ensure_ascii=False),
-                yasgui=self.yasgui_built and not plain,
-                yasgui_built=self.yasgui_built,
-                row_cap=self.settings.row_cap,
-                deadline=f"{self.settings.deadline:g}",
-            )
-            .encode("utf-8")
+        return self.page(
+            "query.html",
+            examples=examples,
+            examples_json=json.dumps(examples, ensure_ascii=False),
+            default_query=default,
+            default_query_json=json.dumps(default, ensure_ascii=False),
+            yasgui=self.yasgui_built and not plain,
+            yasgui_built=self.yasgui_built,
+            row_cap=self.settings.row_cap,
+            deadline=f"{self.settings.deadline:g}",
         )
 
     def results(self, name: str, summary: str, variables: list[str], rows: list[dict[str, Any]]) -> bytes:
         """The page of a saved query's answer (``/api/queries/{name}`` asked for HTML): its table of terms."""
         table = [[self.view(row[v]) if v in row else None for v in variables] for row in rows]
-        return (
-            self.env.get_template("results.html")
-            .render(name=name, summary=summary, variables=variables, table=table)
-            .encode("utf-8")
-        )
+        return self.page("results.html", name=name, summary=summary, variables=variables, table=table)
 
     def listing(self, base: str, members: list[str]) -> bytes:
         """The page of a namespace: the resources whose IRIs start with ``base``, by label."""
         titled = [(iri, self.label(iri)) for iri in members]
-        return self.env.get_template("listing.html").render(base=base, members=titled).encode("utf-8")
+        return self.page("listing.html", base=base, members=titled)
 
     def graph_page(self, iri: str, count: int) -> bytes:
         """The page of a named graph that the description does not describe."""
-        return self.env.get_template("graph.html").render(iri=iri, count=count).encode("utf-8")
+        return self.page("graph.html", iri=iri, count=count)
 
     def api_docs(self, openapi: dict[str, Any]) -> bytes:
         """The page that documents the HTTP API, from its OpenAPI description."""
-        return self.env.get_template("api.html").render(spec=openapi).encode("utf-8")
+        return self.page("api.html", spec=openapi)
 
     def error(
         self, status: int, reason: str, message: str, headers: dict[str, str] | None = None
     ) -> HTMLResponse:
         """An error page with ``status``, for a client that reads HTML."""
-        body = self.env.get_template("error.html").render(status=status, reason=reason, message=message)
+        body = self.page("error.html", status=status, reason=reason, message=message)
         return HTMLResponse(body, status_code=status, headers=headers)

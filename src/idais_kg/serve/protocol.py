@@ -29,6 +29,7 @@ from starlette.responses import RedirectResponse, Response
 from idais_kg.namespaces import DATASET_IRI, DCTERMS, RDF, SD, SERVICE_BASE, W3C_FORMATS
 from idais_kg.serve.cache import Cached
 from idais_kg.serve.guard import Checked, QueryRefused, check, check_graph_params
+from idais_kg.serve.inproc import InProcess
 from idais_kg.serve.linked_data import serialise
 from idais_kg.serve.negotiation import CSV, HTML, RDF_OFFER, RESULTS_OFFER, TSV, choose, rdf_fallback
 from idais_kg.serve.pool import Answer, DeadlineExceeded, Job, Overloaded, PoolError, WorkerPool
@@ -231,7 +232,7 @@ async def sparql(request: Request) -> Response:
     async def produce() -> Cached:
         client = request.client.host if request.client else None
         try:
-            answer = await run_job(service.pool, job, client, deadline, settings.deadline)
+            answer = await run_job(service.pool, job, client, deadline, settings.deadline, request)
         except PoolError as exc:  # 503, or 429 for a client that had too many workers killed (never cached)
             failure.append(pool_failure(request, exc, deadline, settings.retry_after, extra))
             return Cached(b"", "text/plain", 503)
@@ -285,9 +286,18 @@ def answer_media(form: str, accept: str | None, extra: dict[str, str]) -> str | 
     return media
 
 
-async def run_job(pool: WorkerPool, job: Job, client: str | None, deadline: float, ours: float) -> Answer:
+async def run_job(
+    pool: WorkerPool | InProcess,
+    job: Job,
+    client: str | None,
+    deadline: float,
+    ours: float,
+    request: Request | None = None,
+) -> Answer:
     """The pool's answer to ``job``, within the client's ``deadline`` where it is tighter than ours (a cancelled
     worker is replaced, and the client is charged for it like for any other overrun)."""
+    if isinstance(pool, InProcess):  # it keeps the deadline itself, and answers ``request`` if it must stop
+        return await pool.run(job, client, deadline, request)
     if deadline >= ours:
         return await pool.run(job, client)
     try:

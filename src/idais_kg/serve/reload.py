@@ -35,7 +35,10 @@ class StoreWatcher:
     """Watches one store and hands each new version's dataset to ``reload`` (a coroutine of the app)."""
 
     def __init__(
-        self, app: Any, store_dir: Path, reload: Callable[[Any, KnowledgeGraph], Awaitable[None]]
+        self,
+        app: Any,
+        store_dir: Path,
+        reload: Callable[[Any, KnowledgeGraph], Awaitable[None]] | None,
     ) -> None:
         self.app = app
         self.store_dir = store_dir
@@ -58,17 +61,27 @@ class StoreWatcher:
         """Poll the store; reload on every new version that holds the current guide."""
         while True:
             await asyncio.sleep(POLL)
-            version = version_of(self.store_dir)
-            if version is None or version == self.seen:
+            if version_of(self.store_dir) == self.seen:
                 continue
-            self.seen = version
-            try:
-                kg = await asyncio.to_thread(self.load)
-            except StaleStore as exc:
-                log.warning("not serving the new version of the store: %s", exc)
-                continue
-            await self.reload(self.app, kg)
-            log.warning("serving the new version of the store %s (%s)", self.store_dir, version.name)
+            kg = await asyncio.to_thread(self.poll)
+            if kg is not None and self.reload is not None:
+                await self.reload(self.app, kg)
+
+    def poll(self) -> KnowledgeGraph | None:
+        """The dataset of a version of the store not seen before, once (None when there is none, or when it
+        does not hold the current guide: then the old one stays, and the log says why). Blocking; the
+        pre-forked server's supervisor calls it between its rounds."""
+        version = version_of(self.store_dir)
+        if version is None or version == self.seen:
+            return None
+        self.seen = version
+        try:
+            kg = self.load()
+        except StaleStore as exc:
+            log.warning("not serving the new version of the store: %s", exc)
+            return None
+        log.warning("serving the new version of the store %s (%s)", self.store_dir, version.name)
+        return kg
 
     def load(self) -> KnowledgeGraph:
         """The dataset of the store's new version, once it is known to hold the guide built from the sources

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from idais_kg.serve import i18n
 from idais_kg.serve.cache import Cached, etag_for, matches
 from idais_kg.serve.front import CACHEABLE
 from idais_kg.serve.negotiation import HTML, JSON, choose
@@ -39,17 +40,29 @@ async def cached(
     produce: Callable[[], Awaitable[Cached]],
     vary: str = "Accept",
 ) -> Response:
-    """Answer from the cache or ``produce``; send 304 when the client already holds this representation."""
+    """Answer from the cache or ``produce``; send 304 when the client already holds this representation.
+
+    A page depends on the reader's language (``i18n``) and, through its language switch, on the query string: the
+    cache keeps one answer per key, language and query string, and the ETag of an HTML answer names both, so that
+    one language is never answered, or confirmed by a 304, to a reader of the other.
+    """
     service = service_of(request)
-    tag = etag_for(service.build, key)
-    headers = {"Vary": vary, "Cache-Control": CACHE_CONTROL}
-    if matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={"ETag": tag, **headers})
+    lang = str(request.scope.get(i18n.SCOPE_KEY, i18n.DEFAULT))
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    key = f"{key}|lang={lang}|{query}"
     item = service.cache.get(key)
     if item is None:
         item = await produce()
         if item.status < 500:
             service.cache.put(key, item)
+    html = item.media_type.startswith(HTML)
+    tag = etag_for(service.build, key if html else key.rsplit("|lang=", 1)[0])
+    headers = {"Vary": vary, "Cache-Control": CACHE_CONTROL}
+    if html:  # (on a 304 too, which has no Content-Type for i18n.Language to see)
+        headers["Vary"] = ", ".join(filter(None, (vary, *i18n.VARY)))
+        headers["Content-Language"] = lang
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag, **headers})
     if item.status == 200:
         headers["ETag"] = tag
         request.scope[CACHEABLE] = True  # the front cache may replay this answer to the same request

@@ -15,7 +15,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 4  # query worker processes for ad-hoc SPARQL
+    workers: int = 4  # query worker processes (pre-forked: how many wait for a connection at all times)
     deadline: float = 10.0  # seconds an ad-hoc query may run before its worker is killed
     queue_wait: float = 5.0  # seconds a request waits for a free worker before a 503
     row_cap: int = 10_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most
@@ -35,6 +35,10 @@ class Settings:
     dumps_dir: Path | None = None  # default: the project's build/dumps
     store_dir: Path | None = None  # the persistent partner store; default build/store, served when it exists
     access_log: bool = False  # a line per request on stderr (costs about a tenth of the throughput)
+    # "prefork": worker processes that each accept HTTP and evaluate their requests' queries in-process (see
+    # serve/prefork.py); "pool": one server process that hands each ad-hoc query to a query process over a pipe
+    query_path: str = "prefork"
+    max_workers: int = 48  # pre-forked workers in all, one connection each (`workers` of them wait)
 
 
 def parse_size(text: str) -> int:

@@ -15,11 +15,13 @@ process by itself).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import IO, Any
@@ -27,19 +29,21 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from idais_kg.errors import QueryError
-from idais_kg.results import term_json
 from idais_kg.serve.sandbox import SandboxUnavailable, bound_memory, deny_network
-from idais_kg.store import Store, serialize_plain
+from idais_kg.store import Store, iris_of, needs_escape
 
 HEADER = struct.Struct(">I")
 JOB_STACK = 256 * 1024 * 1024
 READY = b"ready"
 OK, TRUNCATED, ERROR = b"o", b"t", b"e"
 MEMORY = b"m"  # the whole answer when a query needed more memory than the worker's bound
-# The fewest bytes one row (or triple) can take in each format: a complete answer shorter than
-# MIN_ROW_BYTES * row_cap therefore holds at most row_cap rows, and the engine's own bytes can be sent as they are.
-MIN_ROW_BYTES = {ox.QueryResultsFormat.JSON: 2, ox.QueryResultsFormat.XML: 17}
-MIN_ROW_BYTES |= {ox.QueryResultsFormat.CSV: 2, ox.QueryResultsFormat.TSV: 1}
+# What marks a row where the engine writes each results format, and how many marks more than rows there are: a
+# JSON row after the first starts ``,{`` (nowhere else outside a string), an XML row ``<result>`` (``<`` is escaped
+# in text), a CSV or TSV row ends in a newline, as the header does. A mark inside a value (a literal holding
+# ``,{``, a CSV string holding a newline) only makes the count larger, so a count within the cap proves that the
+# rows are, and the engine's own bytes can be sent as they are, from one evaluation.
+ROW_MARKS = {ox.QueryResultsFormat.JSON: (b",{", -1), ox.QueryResultsFormat.XML: (b"<result>", 0)}
+ROW_MARKS |= {ox.QueryResultsFormat.CSV: (b"\n", 1), ox.QueryResultsFormat.TSV: (b"\n", 1)}
 
 
 @dataclass(frozen=True)
@@ -95,20 +99,26 @@ class Answer:
         return cls(body, media_type, status == TRUNCATED)
 
 
-class Bounded:
-    """A write-only buffer that refuses to grow past ``limit`` bytes (the engine stops serialising there)."""
+class Rows:
+    """A write-only buffer that counts a format's row marks (``ROW_MARKS``) and refuses more than ``limit``."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, mark: bytes, limit: int) -> None:
+        self.mark = mark
         self.limit = limit
+        self.count = 0
+        self.tail = b""  # the last bytes written, where a mark may begin that the next write ends
         self.parts: list[bytes] = []
-        self.size = 0
+        self.over = False
 
     def write(self, data: bytes) -> int:
-        """Keep ``data``, or raise BufferError once the whole would pass the limit."""
-        self.size += len(data)
-        if self.size > self.limit:
-            raise BufferError("answer longer than the fast path allows")
-        self.parts.append(bytes(data))
+        """Keep ``data``, or raise BufferError once the marks pass the limit."""
+        data = bytes(data)
+        self.count += (self.tail + data).count(self.mark)
+        self.tail = data[len(data) - len(self.mark) + 1 :] if len(self.mark) > 1 else b""
+        if self.count > self.limit:
+            self.over = True
+            raise BufferError("more rows than the row cap")
+        self.parts.append(data)
         return len(data)
 
     def flush(self) -> None:
@@ -120,13 +130,49 @@ class Bounded:
         return b"".join(self.parts)
 
 
-def native(result: Any, limit: int, **options: Any) -> bytes | None:
-    """The engine's own serialisation of a result, or None once it would pass ``limit`` bytes."""
-    out = Bounded(limit)
+class Lines:
+    """A write-only buffer that keeps whole lines up to ``limit`` of them, then refuses more (BufferError).
+
+    A TSV answer has one line per row after its header, and no newline inside a row (TSV escapes them), so
+    counting lines counts rows exactly, as the engine writes them.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.parts: list[bytes] = []
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        """Keep ``data``, up to the limit's last newline; past it, BufferError."""
+        count = data.count(b"\n")
+        if count < self.left:
+            self.left -= count
+            self.parts.append(bytes(data))
+            return len(data)
+        end = -1
+        for _ in range(self.left):
+            end = data.index(b"\n", end + 1)
+        self.parts.append(bytes(data[: end + 1]))
+        self.left, self.full = 0, True
+        raise BufferError("the row cap is reached")
+
+    def flush(self) -> None:
+        """A no-op, for the file-like interface that the engine serialises into."""
+        pass
+
+    def getvalue(self) -> bytes:
+        """The lines kept."""
+        return b"".join(self.parts)
+
+
+def within_cap(result: Any, fmt: ox.QueryResultsFormat, row_cap: int) -> bytes | None:
+    """The engine's own serialisation of a table, or None once it may hold more than ``row_cap`` rows."""
+    mark, extra = ROW_MARKS[fmt]
+    out = Rows(mark, row_cap + extra)
     try:
-        result.serialize(out, **options)
-    except (BufferError, OSError, ValueError):
-        if out.size > out.limit:
+        result.serialize(out, format=fmt)
+    except (BufferError, OSError, ValueError):  # the engine may hand our BufferError back as another
+        if out.over:
             return None
         raise
     return out.getvalue()
@@ -135,10 +181,10 @@ def native(result: Any, limit: int, **options: Any) -> bytes | None:
 def evaluate(store: Store, job: Job) -> Answer:
     """Run one job and serialise its result, at most ``row_cap`` rows or triples of it.
 
-    A small table (most of them) is serialised by the engine in one go. When one may exceed the row cap, the
-    query runs again and its rows are taken one by one up to the cap (the engine evaluates lazily, so a huge
-    result costs no more than the cap). Triples are always taken one by one: only ``ox.serialize`` writes our
-    prefixes.
+    A table is serialised by the engine in one go while its row marks show it within the cap (see
+    ``ROW_MARKS``); past that, the query runs again to be cut at the cap (``capped_solutions``; the engine
+    evaluates lazily, so a huge result costs no more than the cap). Triples are taken up to the cap by
+    ``islice`` and written by the engine (``graph_answer``). No Python loop goes over the rows.
     """
     from idais_kg.serve.negotiation import RDF_FORMATS, RESULT_FORMATS
 
@@ -157,19 +203,16 @@ def evaluate(store: Store, job: Job) -> Answer:
             return Answer(result.serialize(format=RESULT_FORMATS[job.media_type]) or b"", job.media_type)
         if isinstance(result, ox.QuerySolutions):
             fmt = RESULT_FORMATS[job.media_type]
-            whole = native(result, MIN_ROW_BYTES[fmt] * job.row_cap - 1, format=fmt)
+            whole = within_cap(result, fmt, job.row_cap)
             if whole is not None:
                 return Answer(whole, job.media_type)
-            return capped_solutions(run(), job)
+            return capped_solutions(run, job)
         from idais_kg.namespaces import PREFIXES
 
-        triples: list[ox.Triple] = []
-        for triple in result:
-            if len(triples) == job.row_cap:
-                break
-            triples.append(triple)
-        truncated = len(triples) == job.row_cap and next(iter(result), None) is not None
-        data = serialize_plain(triples, RDF_FORMATS[job.media_type], dict(PREFIXES))  # (no escaped names)
+        triples: list[ox.Triple] = list(itertools.islice(result, job.row_cap + 1))  # (taken by C, not a loop)
+        truncated = len(triples) > job.row_cap
+        del triples[job.row_cap :]
+        data = graph_answer(triples, RDF_FORMATS[job.media_type], dict(PREFIXES))
         return Answer(data, job.media_type, truncated)
     except QueryError as exc:
         return Answer(error=brief(str(exc)))
@@ -177,22 +220,56 @@ def evaluate(store: Store, job: Job) -> Answer:
         return Answer(error=f"SPARQL evaluation failed: {brief(str(exc))}")
 
 
-def capped_solutions(result: ox.QuerySolutions, job: Job) -> Answer:
-    """The first ``row_cap`` rows of a SELECT, in the wanted format, and whether more were left."""
+def graph_answer(triples: list[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str]) -> bytes:
+    """Triples as the engine writes them with our prefixes, never with an escaped local name (``ed:a\\/b``).
+
+    Most answers have none, which one byte search of the engine's output shows. Where one may be, the prefixes
+    under which some IRI of the answer would need an escape are dropped (those IRIs are written in full), and
+    the engine writes the answer again.
+    """
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
+    if fmt not in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) or b"\\" not in data:
+        return data
+    iris: set[str] = set()
+    for triple in triples:  # (the answer's IRIs, to choose prefixes by; the engine writes the triples)
+        for term in (triple.subject, triple.predicate, triple.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+            elif isinstance(term, ox.Triple):
+                iris.update(iris_of(term))
+    kept = dict(prefixes)
+    while bad := needs_escape(iris, kept):
+        kept = {name: ns for name, ns in kept.items() if name not in bad}
+    return ox.serialize(triples, format=fmt, prefixes=kept) or b""
+
+
+def capped_solutions(run: Callable[[], Any], job: Job) -> Answer:
+    """The first ``row_cap`` rows of a SELECT too long for the one-pass bound, in the wanted format, and whether
+    more were left; every byte of it written by the engine.
+
+    The query runs again, written as TSV and counted line by line up to one row past the cap (the engine
+    evaluates lazily: a huge result costs no more than the cap). Within the cap it runs once more in the wanted
+    format; past it, the TSV cut at the cap is read back by the engine and written in the wanted format.
+    """
     from idais_kg.serve.negotiation import RESULT_FORMATS
 
-    names = [v.value for v in result.variables]
-    rows: list[dict[str, dict[str, str]]] = []
-    for solution in result:
-        if len(rows) == job.row_cap:
-            break
-        rows.append({n: term_json(solution[n]) for n in names if solution[n] is not None})
-    truncated = len(rows) == job.row_cap and next(iter(result), None) is not None
-    doc = json.dumps({"head": {"vars": names}, "results": {"bindings": rows}}, ensure_ascii=False).encode()
     fmt = RESULT_FORMATS[job.media_type]
-    if fmt != ox.QueryResultsFormat.JSON:
-        doc = ox.parse_query_results(doc, format=ox.QueryResultsFormat.JSON).serialize(format=fmt) or b""
-    return Answer(doc, job.media_type, truncated)
+    lines = Lines(job.row_cap + 2)  # the header, the cap, and one row more
+    try:
+        run().serialize(lines, format=ox.QueryResultsFormat.TSV)
+    except (BufferError, OSError, ValueError):  # the engine may hand our BufferError back as another
+        if not lines.full:
+            raise
+    if not lines.full:
+        whole = lines.getvalue() if fmt == ox.QueryResultsFormat.TSV else run().serialize(format=fmt)
+        return Answer(whole or b"", job.media_type)
+    cut = lines.getvalue()
+    cut = cut[: cut.rfind(b"\n", 0, len(cut) - 1) + 1]  # the header and row_cap rows: the extra row goes
+    if fmt != ox.QueryResultsFormat.TSV:
+        cut = ox.parse_query_results(cut, format=ox.QueryResultsFormat.TSV).serialize(format=fmt) or b""
+    return Answer(cut, job.media_type, True)
 
 
 def brief(message: str, limit: int = 240) -> str:

@@ -138,6 +138,17 @@ def read_table(
 ) -> list[ox.Quad]:
     """Read a SSSOM TSV (``.tsv``) or partner CSV (``.csv``) file (or its ``data``, already read) into quads of
     ``graph``: SSSOM's RDF form of it, and the :func:`derived_triples`."""
+    triples = table_triples(path, limits=limits, data=data)
+    triples += derived_triples(triples, every_axiom=True)
+    target = ox.NamedNode(graph)
+    return [ox.Quad(s, p, o, target) for s, p, o in triples]
+
+
+def table_triples(
+    path: Path, *, limits: Limits | None = None, data: bytes | None = None, ours: bool = False
+) -> list[Triple]:
+    """SSSOM's RDF form of a mapping table, as :func:`read_table` reads it (without the derived triples). A
+    partner's table may not describe our resources; our own (``ours``: data/mappings/) map exactly those."""
     limits = limits or Limits()
     data = read_bounded(path, limits.max_bytes) if data is None else data
     try:
@@ -169,12 +180,10 @@ def read_table(
         done = rows.line_num
         for row in rows:
             number, done = header_lines + done + 1, rows.line_num
-            triples += _row_triples(cells, number, row, dataset)
+            triples += _row_triples(cells, number, row, dataset, ours)
     except csv.Error as exc:
         raise TableError(path, _csv_problem(exc, limits), header_lines + done + 1) from None
-    triples += derived_triples(triples, every_axiom=True)
-    target = ox.NamedNode(graph)
-    return [ox.Quad(s, p, o, target) for s, p, o in triples]
+    return triples
 
 
 def _allow_cells_of(size: int) -> None:
@@ -286,7 +295,7 @@ def _set_triples(cells: _Cells, meta: dict[str, Any], dataset: ox.NamedNode) -> 
 
 
 def _row_triples(
-    cells: _Cells, line: int, row: dict[str | None, Any], dataset: ox.NamedNode | None
+    cells: _Cells, line: int, row: dict[str | None, Any], dataset: ox.NamedNode | None, ours: bool = False
 ) -> list[Triple]:
     """One row as a reified owl:Axiom (a blank node) with its slots, linked from the set by sssom:mappings."""
     for column, cell in row.items():
@@ -302,7 +311,7 @@ def _row_triples(
                 line,
             )
     subject = cells.iri(line, row["subject_id"] or "", "subject_id")
-    if is_ours(subject.value):
+    if is_ours(subject.value) and not ours:
         raise TableError(
             cells.path, f"subject_id {subject.value} is in the IDAIS namespace: describe your own", line
         )
