@@ -7,4 +7,4 @@ bash scripts/setup.sh
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
 .venv/bin/python -m idais_kg.devtools.layout
-.venv/bin/pytest -q
+.venv/bin/pytest -q -n 2  # two processes: most tests wait on servers, browsers and JVMs

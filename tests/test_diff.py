@@ -307,7 +307,10 @@ def test_a_dump_without_graphs_is_compared_without_graphs(tmp_path: Path) -> Non
 def test_an_unknown_version_is_one_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", "no-such-release", str(tmp_path)])
     assert result.exit_code == 2
-    assert "'no-such-release' is no release (1.0.0), dump file, project tree or working tree" in result.output
+    assert (
+        "'no-such-release' is no release (1.0.0, 2.0.0), dump file, project tree or working tree"
+        in result.output
+    )
 
 
 def test_a_release_outside_a_git_checkout(project_copy: Layout) -> None:

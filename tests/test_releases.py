@@ -44,7 +44,7 @@ needs_history = pytest.mark.skipif(
 )
 
 
-def test_release_1_0_0_as_recorded() -> None:
+def test_releases_as_recorded() -> None:
     assert releases(Layout(ROOT)) == [
         Release(
             version="1.0.0",
@@ -54,7 +54,16 @@ def test_release_1_0_0_as_recorded() -> None:
             sources_sha256="b8c2176b8da7f78bb71ed33c5c68e48bac853d7c8d7be46adf989fba2878823a",
             previous=None,
             ontology_version="https://w3id.org/idais-kg/ontology/1.0.0",
-        )
+        ),
+        Release(
+            version="2.0.0",
+            iri="https://w3id.org/idais-kg/id/dataset/2.0.0",
+            issued="2026-12-02",
+            commit="8d0ee6612da08a5fb6e1f8471def9a014c6d3ef0",
+            sources_sha256="3e3c1e22a016db0ab1572b0d54cce647b112948b9aad99e9aa060f2a9554cbea",
+            previous="https://w3id.org/idais-kg/id/dataset/1.0.0",
+            ontology_version="https://w3id.org/idais-kg/ontology/1.0.0",
+        ),
     ]
     assert find_release(Layout(ROOT), "v1.0.0") == find_release(Layout(ROOT), "1.0.0")
     assert find_release(Layout(ROOT), "9.9.9") is None
@@ -73,16 +82,16 @@ def record(layout: Layout, version: str, sha: str, previous: str | None = None) 
 
 
 def test_built_version_is_the_release_whose_sources_match(project_copy: Layout) -> None:
-    record(project_copy, "1.1.0", data_fingerprint(project_copy.root), previous="1.0.0")
-    assert built_version(project_copy) == "1.1.0"
-    assert [r.version for r in releases(project_copy)] == ["1.0.0", "1.1.0"]
-    assert releases(project_copy)[1].previous == "https://w3id.org/idais-kg/id/dataset/1.0.0"
+    record(project_copy, "2.1.0", data_fingerprint(project_copy.root), previous="2.0.0")
+    assert built_version(project_copy) == "2.1.0"
+    assert [r.version for r in releases(project_copy)] == ["1.0.0", "2.0.0", "2.1.0"]
+    assert releases(project_copy)[2].previous == "https://w3id.org/idais-kg/id/dataset/2.0.0"
     # naming a release is no change of the data: the file of releases is not among the data's files
     (project_copy.data_dir / "releases.ttl").open("a", encoding="utf-8").write("# a comment\n")
-    assert built_version(project_copy) == "1.1.0"
+    assert built_version(project_copy) == "2.1.0"
     goals = project_copy.data_dir / "guide" / "common" / "goals.ttl"
     goals.write_text(goals.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
-    assert built_version(project_copy) == "1.1.0+dev (unreleased changes)"
+    assert built_version(project_copy) == "2.1.0+dev (unreleased changes)"
 
 
 def test_no_releases_file(project_copy: Layout) -> None:
@@ -91,7 +100,7 @@ def test_no_releases_file(project_copy: Layout) -> None:
 
 
 def test_the_description_names_the_releases(project_copy: Layout) -> None:
-    record(project_copy, "1.1.0", data_fingerprint(project_copy.root), previous="1.0.0")
+    record(project_copy, "2.1.0", data_fingerprint(project_copy.root), previous="2.0.0")
     kg = load(project_copy)
     got = kg.sparql(
         """SELECT ?version ?issued ?commit ?ontology WHERE { GRAPH kg:graph\\/description {
@@ -102,16 +111,22 @@ def test_the_description_names_the_releases(project_copy: Layout) -> None:
     assert [
         (r["version"].value, r["issued"].value, r["commit"].value, r["ontology"].value) for r in got.rows
     ] == [
-        ("1.0.0", "2026-12-01", COMMIT, "https://w3id.org/idais-kg/ontology/1.0.0")
-    ]  # the recorded 1.1.0 above is not linked from kg:dataset (dcat:hasVersion is hand-written)
+        ("1.0.0", "2026-12-01", COMMIT, "https://w3id.org/idais-kg/ontology/1.0.0"),
+        (
+            "2.0.0",
+            "2026-12-02",
+            "8d0ee6612da08a5fb6e1f8471def9a014c6d3ef0",
+            "https://w3id.org/idais-kg/ontology/1.0.0",
+        ),
+    ]  # the recorded 2.1.0 above is not linked from kg:dataset (dcat:hasVersion is hand-written)
     built = kg.sparql("SELECT ?v WHERE { GRAPH kg:graph\\/description { kg:dataset dcat:version ?v } }")
-    assert built.values("v") == ["1.1.0"]  # type: ignore[union-attr]
+    assert built.values("v") == ["2.1.0"]  # type: ignore[union-attr]
 
 
 def test_version_option_names_the_release() -> None:
     out = CliRunner().invoke(main, ["--version"]).output
     assert out.splitlines()[-1] == f"release: {built_version(Layout.default())}"
-    assert out.splitlines()[-1].startswith("release: 1.0.0")
+    assert out.splitlines()[-1].startswith("release: 2.0.0")
 
 
 def test_an_unknown_commit(tmp_path: Path) -> None:
@@ -186,7 +201,10 @@ def test_release_pages(client) -> None:  # type: ignore[no-untyped-def]
     )
     assert "The first release: there is no earlier release to compare it with." in one.text
     missing = client.get("/releases/9.9.9", headers={"accept": "text/plain"})
-    assert (missing.status_code, "no release 9.9.9 (releases: 1.0.0; or unreleased)" in missing.text) == (
+    assert (
+        missing.status_code,
+        "no release 9.9.9 (releases: 1.0.0, 2.0.0; or unreleased)" in missing.text,
+    ) == (
         404,
         True,
     )
@@ -199,7 +217,8 @@ def test_unreleased_page_lists_the_diff(client) -> None:  # type: ignore[no-unty
 
     page = client.get("/releases/unreleased")
     assert page.status_code == 200
-    expected = summary(diff("1.0.0", "working", Layout(ROOT))).replace("working tree", "the data served here")
+    latest = releases(Layout(ROOT))[-1].version
+    expected = summary(diff(latest, "working", Layout(ROOT))).replace("working tree", "the data served here")
     assert f"<p>{expected}</p>" in page.text.replace("&#39;", "'")
 
 
