@@ -83,11 +83,15 @@ class Service:
 
 
 async def home(request: Request) -> Response:
-    """GET /: the home page, the goals by policy area with their progress, and the published questions."""
+    """GET /: the home page, the goals by policy area with their progress, and the published questions;
+    ``?concept=IRI`` keeps the goals mapped to that outside concept (the goal or one of its policies)."""
     pages = service_of(request).pages
+    concept = request.query_params.get("concept") or None
+    if concept is not None and concept not in await asyncio.to_thread(pages.concepts):
+        return error(request, 404, f"no goal or potential policy of the guide is mapped to <{concept}>")
 
     async def produce() -> Cached:
-        return Cached(await asyncio.to_thread(pages.home), HTML + "; charset=utf-8")
+        return Cached(await asyncio.to_thread(pages.home, concept), HTML + "; charset=utf-8")
 
     return await cached(request, "page|home", produce)
 

@@ -40,3 +40,4 @@ DEFAULT_QUERY = page_text("default-query")
 FOOTNOTES_OF = page_query("footnotes-of")
 CITED_BY = page_query("cited-by")
 MAPPINGS_OF = page_query("mappings-of")  # issue 15: serve/templates/_mappings.html
+MAPPING_TARGETS = page_query("mapping-targets")  # the home page's filter by an outside concept

@@ -123,11 +123,27 @@ class Pages:
             return self.ontology()
         return ResourcePage(self).render(iri)
 
-    def home(self) -> bytes:
-        """The home page: the goals by policy area, coloured by progress, and the published questions."""
+    def concepts(self) -> dict[str, tuple[str, str, set[str]]]:
+        """The outside terms goals are mapped to (directly or through a policy): label, vocabulary, goals."""
+        found: dict[str, tuple[str, str, set[str]]] = {}
+        for row in self.select(queries.MAPPING_TARGETS):
+            target = row["target"].value
+            label = row["target_label"].value if "target_label" in row else target
+            vocabulary = row["vocabulary_title"].value if "vocabulary_title" in row else ""
+            found.setdefault(target, (label, vocabulary, set()))[2].add(row["goal"].value)
+        return found
+
+    def home(self, concept: str | None = None) -> bytes:
+        """The home page: the goals by policy area, coloured by progress, and the published questions; with
+        ``concept`` (an outside term of the mappings), only the goals mapped to it, or whose policies are."""
+        concepts = self.concepts()
+        if concept is not None and concept not in concepts:
+            raise KeyError(concept)
+        shown = concepts[concept][2] if concept else None
         areas: dict[str, list[str]] = {}
         for row in self.kg.query("goals-by-area").rows:
-            areas.setdefault(row["area"].value, []).append(row["goal"].value)
+            if shown is None or row["goal"].value in shown:
+                areas.setdefault(row["area"].value, []).append(row["goal"].value)
         levels = {r["goal"].value: r["level"].value for r in self.kg.query("goals-by-progress").rows}
         level_names = sorted(set(levels.values()), key=lambda lv: self.label(lv))
         questions = [(q, example_href(q)) for q in self.kg.queries.of_kind("question")]
@@ -138,6 +154,9 @@ class Pages:
             level_names=level_names,
             questions=questions,
             triples=len(self.kg.store),
+            concepts=sorted(concepts.items(), key=lambda item: (item[1][1], item[1][0])),
+            concepts_by_iri=concepts,
+            concept=concept,
         )
 
     def ontology(self) -> bytes:
