@@ -124,7 +124,7 @@ def test_version_names_code_data_and_sources() -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "idais-kg 0.1.0"
-    assert lines[1].startswith("data: guide edition 2025-02, ontology 1.0.0, sources sha256:")
+    assert lines[1].startswith("data: guide edition 2025-02, ontology 2.0.0, sources sha256:")
     assert lines[2] == f"sources: checkout {Path(__file__).resolve().parents[1]}"
 
 

@@ -158,7 +158,7 @@ def test_installed_wheel_works_from_an_empty_folder(installed: Installed, user_d
 
     version = run(cli, "--version", cwd=user_dir, env=env).splitlines()
     assert version[0].startswith("idais-kg 0.1.0")
-    assert version[1].startswith("data: guide edition 2025-02, ontology 1.0.0, sources sha256:")
+    assert version[1].startswith("data: guide edition 2025-02, ontology 2.0.0, sources sha256:")
     assert version[1] == f"data: {Layout(ROOT).data_version()}"  # the very sources of this tree
     assert version[2] == f"sources: installed {installed.site / 'idais_kg' / 'sources' / 'packaged'}"
 

@@ -92,7 +92,7 @@ def test_the_source_text_is_served_at_its_iri(server, kg) -> None:
 
 def test_the_documents_that_were_dead_links(server) -> None:
     assert server.get("/context.jsonld", "application/ld+json")[0] == 200
-    assert server.get("/ontology/1.0.0", "text/turtle")[0] == 200
+    assert server.get("/ontology/2.0.0", "text/turtle")[0] == 200
     assert server.get("/ontology/0.9.0", "text/turtle")[0] == 404
     assert server.get("/id/graph/description", "text/turtle")[0] == 200
     status, _, page = server.get("/id/goal/", "text/html")
@@ -109,6 +109,7 @@ def test_redirects_say_where(server) -> None:
     for path, accept, target in [
         ("/.well-known/void", "text/turtle", "/dataset"),
         ("/dataset", "text/html", "/id/dataset"),
+        ("/ontology/1.0.0", "text/turtle", "/releases/1.0.0"),  # a prior version: the release that holds it
     ]:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         conn.request("GET", path, headers={"Accept": accept})

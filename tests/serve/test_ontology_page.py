@@ -226,7 +226,7 @@ def test_diagram_is_svg_with_a_node_per_class_and_no_script(server, ontology) ->
     edges = {g.findtext(SVG + "title") for g in root.iter(SVG + "g") if g.get("class") == "edge"}
     assert f"{IDAIS}PotentialPolicy->{IDAIS}Goal" in edges  # policyOf, domain to range
     assert f"{IDAIS}ExplanatoryNote->{IDAIS}Footnote" in edges
-    assert server.get("/ontology/1.0.0", "text/turtle")[0] == 200  # the version route still answers
+    assert server.get("/ontology/2.0.0", "text/turtle")[0] == 200  # the version route still answers
 
 
 def test_script_is_stripped_from_svg() -> None:

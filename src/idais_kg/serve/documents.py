@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from idais_kg.namespaces import (
     DATASET_IRI,
+    DCAT,
+    DCTERMS,
     KG,
     ONTOLOGY_IRI,
     OWL,
@@ -98,17 +100,26 @@ async def dataset(request: Request) -> Response:
 
 
 async def ontology_version(request: Request) -> Response:
-    """GET /ontology/{version}: the ontology, at the version IRI it states (only the current one is served)."""
+    """GET /ontology/{version}: the ontology, at the version IRI it states. A prior version (``owl:priorVersion``)
+    is not served as a document: 303 to the page of the data release that conforms to it, which names the commit
+    whose ``ontology/`` holds it."""
     service = service_of(request)
     version_iri = f"{ONTOLOGY_IRI}/{request.path_params['version']}"
-    stated = {
-        str(q.object.value)
-        for q in service.kg.store.quads_about(ox.NamedNode(ONTOLOGY_IRI))
-        if q.predicate.value == OWL + "versionIRI" and isinstance(q.object, ox.NamedNode)
-    }
-    if version_iri not in stated:
-        return error(request, 404, f"no ontology version <{version_iri}> is served here")
-    return await linked_data.ontology(request)
+    about = list(service.kg.store.quads_about(ox.NamedNode(ONTOLOGY_IRI)))
+    stated = {str(q.object.value) for q in about if q.predicate.value == OWL + "versionIRI"}
+    if version_iri in stated:
+        return await linked_data.ontology(request)
+    prior = {str(q.object.value) for q in about if q.predicate.value == OWL + "priorVersion"}
+    conforming = sorted(
+        str(v.object.value)
+        for q in service.kg.store.quads_for_pattern(
+            None, ox.NamedNode(DCTERMS + "conformsTo"), ox.NamedNode(version_iri)
+        )
+        for v in service.kg.store.quads_for_pattern(q.subject, ox.NamedNode(DCAT + "version"), None)
+    )
+    if version_iri in prior and conforming:
+        return RedirectResponse(f"/releases/{conforming[0]}", status_code=303)
+    return error(request, 404, f"no ontology version <{version_iri}> is served here")
 
 
 async def namespace(request: Request) -> Response:
