@@ -59,10 +59,10 @@ def test_releases_as_recorded() -> None:
             version="2.0.0",
             iri="https://w3id.org/idais-kg/id/dataset/2.0.0",
             issued="2026-12-02",
-            commit="8d0ee6612da08a5fb6e1f8471def9a014c6d3ef0",
-            sources_sha256="3e3c1e22a016db0ab1572b0d54cce647b112948b9aad99e9aa060f2a9554cbea",
+            commit="97ef397864ceb40dded60ea18686fa54194f8715",
+            sources_sha256="24baa1e4f63eee27e502829dc48493e637f6418a9dba09b1c4157444234387e5",
             previous="https://w3id.org/idais-kg/id/dataset/1.0.0",
-            ontology_version="https://w3id.org/idais-kg/ontology/1.0.0",
+            ontology_version="https://w3id.org/idais-kg/ontology/2.0.0",
         ),
     ]
     assert find_release(Layout(ROOT), "v1.0.0") == find_release(Layout(ROOT), "1.0.0")
@@ -115,8 +115,8 @@ def test_the_description_names_the_releases(project_copy: Layout) -> None:
         (
             "2.0.0",
             "2026-12-02",
-            "8d0ee6612da08a5fb6e1f8471def9a014c6d3ef0",
-            "https://w3id.org/idais-kg/ontology/1.0.0",
+            "97ef397864ceb40dded60ea18686fa54194f8715",
+            "https://w3id.org/idais-kg/ontology/2.0.0",
         ),
     ]  # the recorded 2.1.0 above is not linked from kg:dataset (dcat:hasVersion is hand-written)
     built = kg.sparql("SELECT ?v WHERE { GRAPH kg:graph\\/description { kg:dataset dcat:version ?v } }")

@@ -106,18 +106,23 @@ async def ontology_version(request: Request) -> Response:
     service = service_of(request)
     version_iri = f"{ONTOLOGY_IRI}/{request.path_params['version']}"
     about = list(service.kg.store.quads_about(ox.NamedNode(ONTOLOGY_IRI)))
-    stated = {str(q.object.value) for q in about if q.predicate.value == OWL + "versionIRI"}
-    if version_iri in stated:
+    stated = {str(q.object) for q in about if q.predicate.value == OWL + "versionIRI"}
+    if f"<{version_iri}>" in stated:
         return await linked_data.ontology(request)
-    prior = {str(q.object.value) for q in about if q.predicate.value == OWL + "priorVersion"}
+    prior = {str(q.object) for q in about if q.predicate.value == OWL + "priorVersion"}
+    store = service.kg.store
+    releases = {
+        q.subject
+        for q in store.quads_pointing_at(ox.NamedNode(version_iri))
+        if q.predicate.value == DCTERMS + "conformsTo" and isinstance(q.subject, ox.NamedNode)
+    }
     conforming = sorted(
-        str(v.object.value)
-        for q in service.kg.store.quads_for_pattern(
-            None, ox.NamedNode(DCTERMS + "conformsTo"), ox.NamedNode(version_iri)
-        )
-        for v in service.kg.store.quads_for_pattern(q.subject, ox.NamedNode(DCAT + "version"), None)
+        v.object.value
+        for r in releases
+        for v in store.quads_about(r)
+        if v.predicate.value == DCAT + "version" and isinstance(v.object, ox.Literal)
     )
-    if version_iri in prior and conforming:
+    if f"<{version_iri}>" in prior and conforming:
         return RedirectResponse(f"/releases/{conforming[0]}", status_code=303)
     return error(request, 404, f"no ontology version <{version_iri}> is served here")
 
