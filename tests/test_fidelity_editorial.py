@@ -211,44 +211,16 @@ def test_the_cli_answers_them() -> None:
 
 
 def test_the_endpoint_answers_them(tmp_path: Path) -> None:
-    """``idais-kg serve`` for real on a loopback port, in a process group of its own, so that its query workers
-    end with it (SIGTERM to the group: a worker outlives a server that alone is told to stop)."""
+    """``idais-kg serve`` for real on a loopback port (its workers end with it)."""
     import json
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
     import urllib.parse
 
-    from serve.conftest import free_port, request
+    from serve.conftest import request, running_server
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "idais_kg.cli", "serve", "--port", str(port), "--workers", "1"]
-    cmd += ["--dumps-dir", str(tmp_path / "dumps")]
-    with open(tmp_path / "server.log", "wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            for _ in range(600):
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited: see {log.name}")
-                try:
-                    if request(url + "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            # (the endpoint speaks the SPARQL protocol: a query there declares its prefixes)
-            query = urllib.parse.urlencode({"query": f"PREFIX idais: <{IDAIS}>\n" + INVERSES})
-            status, _, body = request(url + "/sparql?" + query, accept="application/sparql-results+json")
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(60)  # (the supervisor waits for its workers to drain)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with running_server(tmp_path, "--workers", "1") as server:
+        # (the endpoint speaks the SPARQL protocol: a query there declares its prefixes)
+        query = urllib.parse.urlencode({"query": f"PREFIX idais: <{IDAIS}>\n" + INVERSES})
+        status, _, body = request(server.url + "/sparql?" + query, accept="application/sparql-results+json")
     assert status == 200
     bindings = json.loads(body)["results"]["bindings"]
     assert [(b["p"]["value"], b["o"]["value"]) for b in bindings] == EXPECTED

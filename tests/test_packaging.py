@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
 import tarfile
-import time
 import urllib.parse
 import urllib.request
 import zipfile
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from processes import free_port, healthy, stop, wait_until
 
 from idais_kg.sources.layout import Layout
 
@@ -110,12 +109,6 @@ def snapshot(folder: Path) -> dict[str, int]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(installed: Installed, user_dir: Path) -> Iterator[str]:
     port = free_port()
@@ -129,25 +122,13 @@ def served(installed: Installed, user_dir: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
-                    if json.load(response)["status"] == "ok":
-                        break
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError((user_dir.parent / "serve.log").read_text()) from None
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the installed server did not start")
+        try:
+            wait_until(lambda: healthy(url, timeout=5), process, 120, "the installed server")
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc}\n" + (user_dir.parent / "serve.log").read_text()) from None
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

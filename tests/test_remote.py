@@ -4,11 +4,6 @@ every saved-query case gives the same rows remotely (SPARQLWrapper, parameters a
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +15,7 @@ import rdflib
 import rdflib.compare
 import yaml
 from click.testing import CliRunner
+from processes import oxigraph_server
 from test_queries import CASES, with_partners
 
 from idais_kg import remote
@@ -29,36 +25,13 @@ from idais_kg.sources.layout import Layout
 from idais_kg.sources.queries import QueryRegistry
 from idais_kg.store import Store
 
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 PARTNERS = {"lumen": "clean.ttl", "harbour": "mapping.sssom.tsv"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    if not Path(OXIGRAPH).exists():
-        pytest.skip("the oxigraph server (pip install oxigraph) is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+    with oxigraph_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,6 @@ The four policy areas and their Chinese names (skos:prefLabel) are the guide's c
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -22,6 +17,7 @@ import pytest
 import rdflib
 import rdflib.compare
 from click.testing import CliRunner
+from processes import oxigraph_server
 
 from idais_kg import remote
 from idais_kg.cli import main
@@ -41,7 +37,6 @@ SELECT = 'SELECT ?area ?zh WHERE { ?area a idais:PolicyArea ; skos:prefLabel ?zh
 ASK_YES = "ASK { area:safety-research a idais:PolicyArea }"
 ASK_NO = "ASK { area:safety-research a idais:Goal }"
 CONSTRUCT = "CONSTRUCT { ?area a idais:PolicyArea } WHERE { ?area a idais:PolicyArea }"
-OXIGRAPH = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -227,35 +222,11 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None
 # --- the same command at a remote endpoint ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint(kg: KnowledgeGraph) -> Iterator[str]:
-    if not Path(OXIGRAPH).exists():
-        pytest.skip("the oxigraph server (pip install oxigraph) is not installed")
-    port = free_port()
-    process = subprocess.Popen(
-        [OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(400):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
+    with oxigraph_server() as url:
         remote.publish(kg, url + "/update", url + "/store")
         yield url + "/query"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "xml"])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from processes import stop
 
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")  # Debian's name for Virtuoso's isql
@@ -86,9 +87,4 @@ def running_virtuoso(folder: Path, grants: list[str]) -> Iterator[Server]:
             isql(sql, f'GRANT {grant} TO "SPARQL";')
         yield Server(base, sql)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop(proc, grace=30)

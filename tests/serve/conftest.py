@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -16,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from processes import free_port, healthy, stop, wait_until
 
 DEADLINE = 2.0
 ROW_CAP = 1000
@@ -63,12 +61,6 @@ def request(
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_server(folder: Path, *options: str) -> Iterator[Server]:
     """``idais-kg serve`` in a subprocess on a free loopback port, with its log and dumps in ``folder``."""
@@ -79,25 +71,10 @@ def running_server(folder: Path, *options: str) -> Iterator[Server]:
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
-                    if json.load(resp)["status"] == "ok":
-                        break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited: see {log.name}") from None
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
+        wait_until(lambda: healthy(url), process, 60, f"idais-kg serve (log: {log.name})")
         yield Server(url, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 
