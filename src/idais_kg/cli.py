@@ -242,7 +242,7 @@ def validate(files: tuple[Path, ...], fmt: str, no_reasoner: bool, store_dir: Pa
     default=4,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Query worker processes (prefork: how many wait for a connection at all times).",
+    help="Query worker processes (prefork: how many take connections at all times; one in a long query is replaced meanwhile).",
 )
 @click.option(
     "--deadline", default=10.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per query."

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from idais_kg.namespaces import SERVICE_BASE
-from idais_kg.serve.guard import QueryRefused, check
+from idais_kg.serve.guard import PLAIN_REFUSED, QueryRefused, check
 from idais_kg.serve.lexer import canonical
 from idais_kg.sources.queries import prefix_block
 
@@ -210,7 +210,12 @@ def test_the_guard_lets_nothing_reach_out(
     except QueryRefused:
         OUTCOMES["refused"] += 1
         return
-    assert canonical(checked.text).text == checked.text  # the canonical text reads back as itself
+    if checked.canonical is None:  # a plain text (guard.plain), given to the engine as it is
+        OUTCOMES["plain"] += 1
+        assert checked.text == query and query.isascii() and "\\" not in query
+        assert not PLAIN_REFUSED.search(query.lower())
+    else:
+        assert canonical(checked.text).text == checked.text  # the canonical text reads back as itself
     try:
         graphs = [ox.NamedNode(g) for g in HOSTED]
         dataset = {} if checked.has_dataset else {"default_graph": graphs, "named_graphs": graphs}

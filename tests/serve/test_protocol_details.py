@@ -50,10 +50,17 @@ def test_a_comment_ended_by_cr_is_a_comment(server) -> None:
     assert status == 200 and json.loads(body)["boolean"] is True
 
 
-def test_engine_errors_point_at_the_clients_text(server) -> None:
-    status, headers, body = post(server, "SELECT ?s\nWHERE {\n  ?s ?p ?o .\n  ? }", "application/json")
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ("SELECT ?s\nWHERE {\n  ?s ?p ?o .\n  ? }", "4:6"),  # a plain text: the engine read the client's own
+        ("SELECT ?s # é\nWHERE {\n  ?s ?p ?o .\n  ? }", "4:5"),  # lexed: the token's place, mapped back
+    ],
+)
+def test_engine_errors_point_at_the_clients_text(server, query: str, where: str) -> None:
+    status, headers, body = post(server, query, "application/json")
     assert status == 400 and headers["content-type"].startswith("application/json")
-    assert json.loads(body)["message"].startswith("SPARQL syntax error: error at 4:5:")
+    assert json.loads(body)["message"].startswith(f"SPARQL syntax error: error at {where}:")
 
 
 def test_invalid_utf8_in_a_percent_encoded_query_is_400(server) -> None:

@@ -9,6 +9,16 @@ The engine's parser has no word boundaries, so a word token is inspected for the
 substring (``SERVICESILENT``, ``FROMNAMED``), not as a whole; every other token (variables, IRIs, strings, numbers,
 blank nodes) is one the engine cannot read as a keyword. The operating-system sandbox of the query workers is the
 second line, for the day this one is wrong.
+
+**Plain texts.** Most queries are ASCII text with no backslash, in which neither ``service`` nor ``from`` occurs
+anywhere, in any case, not even inside a name, a string or a comment, with fewer brackets in all than the nesting
+bound, and whose first word after ``BASE`` and ``PREFIX`` declarations is a query form. Whatever tokens any
+parser makes of such a text, wherever it ends its comments, none can be ``SERVICE`` or ``FROM`` (a keyword is a
+run of those letters, and without a backslash no escape can make one of other characters; without non-ASCII
+characters no case folding can), and no nesting can pass the bound; so that text is handed to the engine as it is,
+after one scan (:func:`plain`), with no lexing. The update keywords need no such test: the engine's query parser
+reads no update, and a text that does not begin as a query takes the lexer, which says that it is an update. Any
+other text takes the lexer and its canonical text.
 """
 
 from __future__ import annotations
@@ -23,6 +33,12 @@ UPDATE_WORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH", "USING"}
 )
 OPENERS, CLOSERS = "{([", "})]"
+# In a plain text (see the module's docstring): either of these, anywhere, in any case, sends it to the lexer.
+PLAIN_REFUSED = re.compile("service|from")
+PLAIN_FORM = re.compile(
+    r"[ \t\r\n]*(?:(?:base[ \t\r\n]*<[^<>]*>|prefix[ \t\r\n]*[a-z0-9_.-]*:[ \t\r\n]*<[^<>]*>)[ \t\r\n]*)*"
+    r"(select|ask|construct|describe)(?![a-z0-9_])"
+)
 ENGINE_POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
@@ -49,7 +65,7 @@ class Checked:
     def engine_message(self, message: str) -> str:
         """An engine error about the canonical text, its position turned back into the client's line:column.
 
-        >>> c = check("SELECT ?s\\nWHERE { ?s ?p ?o . ? }", {""}, 1000, 10)
+        >>> c = check("SELECT ?s # é: not plain, lexed\\nWHERE { ?s ?p ?o . ? }", {""}, 1000, 10)
         >>> c.engine_message("error at 1:30: expected a variable")
         'error at 2:20: expected a variable'
         """
@@ -66,8 +82,48 @@ class Checked:
 
 
 def check(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int, base: str = "") -> Checked:
-    """Accept a read-only query over our own graphs, or raise QueryRefused saying why and where."""
-    size = len(text.encode("utf-8", "surrogatepass"))
+    """Accept a read-only query over our own graphs, or raise QueryRefused saying why and where.
+
+    >>> check("BASE <http://[x/> PREFIX ex: <y> ASK {} # é: not plain, lexed", set(), 1000, 10)
+    Traceback (most recent call last):
+    ...
+    idais_kg.serve.guard.QueryRefused: an IRI of the query cannot be resolved: Invalid IPv6 URL
+    """
+    accepted = plain(text, max_bytes, max_depth)
+    if accepted is not None:
+        return accepted
+    try:
+        return checked_query(text, hosted_graphs, max_bytes, max_depth, base)
+    except QueryRefused:
+        raise
+    except ValueError as exc:  # (urljoin's, on an IRI it cannot split: a BASE of ``<http://[x/>``)
+        raise QueryRefused(f"an IRI of the query cannot be resolved: {exc}") from None
+
+
+def plain(text: str, max_bytes: int, max_depth: int) -> Checked | None:
+    """A plain text accepted as it is (see the module's docstring), or None: then the lexer decides.
+
+    >>> plain("PREFIX ex: <http://x/> SELECT ?s { ?s ex:p 1 }", 1000, 10).form
+    'SELECT'
+    >>> plain("SELECT ?s FROM <g> { ?s ?p ?o }", 1000, 10), plain("ASK { ?s ?p ?serviced }", 1000, 10)
+    (None, None)
+    >>> plain("ASK { # from\\n ?s ?p ?o }", 1000, 10), plain("ASK { <\\\\u0041> ?p ?o }", 1000, 10)
+    (None, None)
+    """
+    if len(text) > max_bytes or not text.isascii() or "\\" in text:
+        return None
+    lowered = text.lower()
+    if PLAIN_REFUSED.search(lowered) or text.count("{") + text.count("(") + text.count("[") > max_depth:
+        return None
+    form = PLAIN_FORM.match(lowered)
+    if form is None:
+        return None
+    return Checked(form=form.group(1).upper(), text=text, original=text)
+
+
+def checked_query(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int, base: str) -> Checked:
+    """:func:`check`, where any error but QueryRefused is a ValueError of the IRI resolution."""
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryRefused(f"query too long: {size} bytes (the limit is {max_bytes})")
     try:
@@ -76,9 +132,7 @@ def check(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int, ba
         raise QueryRefused(f"error at {position(text, exc.offset)}: {exc}") from None
     toks = canon.tokens
     depth = 0
-    for tok in toks:
-        if tok.kind != "bracket":
-            continue
+    for tok in [tok for tok in toks if tok[0] == "bracket"]:
         if tok.text in OPENERS:
             depth += 1
             if depth > max_depth:
@@ -89,6 +143,11 @@ def check(text: str, hosted_graphs: set[str], max_bytes: int, max_depth: int, ba
         else:
             depth -= 1
     checked = Checked(form=query_form(canon, text), text=canon.text, original=text, canonical=canon)
+    # All the words at once first: most queries hold none of those looked for below (words hold no spaces, so no
+    # match spans two of them), and then the walk over the tokens would find nothing.
+    words = " ".join([tok[1] for tok in toks if tok[0] == "word"]).upper()
+    if "SERVICE" not in words and "FROM" not in words and UPDATE_WORDS.isdisjoint(words.split()):
+        return checked
     for i, tok in enumerate(toks):
         if tok.kind != "word":
             continue

@@ -52,6 +52,13 @@ from idais_kg.store import Store
 
 log = logging.getLogger(__name__)
 FAILURE = "idais.failure"  # scope key: the watchdog's re-run of a request answers with this PoolError
+ANSWERED = (
+    "idais.answered"  # scope key: the fast lane ran the query already; the app answers with this Answer
+)
+CONNECTION = "idais.connection"  # scope key: the connection (``forked.tracked`` protocol) a request came on
+# Seconds a query may hold the worker's event loop before the watchdog hands the worker's other connections over
+# to the other workers (see ``forked``): long enough that ordinary queries never cause a handoff.
+SHED_AFTER = 0.05
 # Seconds between the watchdog's looks at a query that has run for SLOW_TICK already, and between its looks
 # otherwise (most queries end before it looks at them: it costs them nothing).
 TICK = 0.005
@@ -75,7 +82,15 @@ class Running:
     started: float  # time.monotonic() when it started
     deadline: float  # time.monotonic() at which it is stopped
     limit: float  # the deadline in seconds, for the message
+    connection: Any = None  # the connection it came on (a ``forked.tracked`` protocol), if known
     killed: bool = False
+    handed: bool = False  # the worker's other connections were handed over while it ran
+
+    @property
+    def fd(self) -> int | None:
+        """The file descriptor of its connection."""
+        fd = getattr(self.connection, "fd", -1)
+        return fd if isinstance(fd, int) and fd >= 0 else None
 
 
 class InProcess:
@@ -92,15 +107,27 @@ class InProcess:
         self.current: Running | None = None
         self.baseline = 0
         self.baseline_at = 0.0
-        self.draining = False  # every response says Connection: close; the worker ends after this connection
-        self.connection: int | None = None  # the file descriptor of the connection being served
+        self.draining = False  # every response says Connection: close; the worker ends once it holds none
         self.app: ASGIApp | None = None  # the worker's whole app, to answer a stopped request with
         self.on_end: Callable[[], None] = lambda: None  # tells the supervisor, before the process ends
+        # (watchdog) hand over every connection but the given one; (event loop) close what was handed over
+        self.hand_over: Callable[[Any], int] = lambda keep: 0
+        self.after_handover: Callable[[], None] = lambda: None
         self.begun = False
 
-    def begin(self, app: ASGIApp, on_end: Callable[[], None]) -> None:
+    def begin(
+        self,
+        app: ASGIApp,
+        on_end: Callable[[], None],
+        hand_over: Callable[[Any], int] | None = None,
+        after_handover: Callable[[], None] | None = None,
+    ) -> None:
         """In the worker process, before it serves: start the watchdog."""
         self.app, self.on_end = app, on_end
+        if hand_over is not None:
+            self.hand_over = hand_over
+        if after_handover is not None:
+            self.after_handover = after_handover
         self.baseline, self.baseline_at = resident(), time.monotonic()
         threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
         self.begun = True
@@ -123,6 +150,16 @@ class InProcess:
         deadline: float | None = None,
         request: Request | None = None,
     ) -> Answer:
+        """:meth:`run_now`, as the pool's interface has it (a coroutine)."""
+        return self.run_now(job, client, deadline, request)
+
+    def run_now(
+        self,
+        job: Job,
+        client: str | None = None,
+        deadline: float | None = None,
+        request: Request | None = None,
+    ) -> Answer:
         """Evaluate ``job`` now, on this thread, within ``deadline`` seconds (ours, or a client's tighter one).
 
         ``request`` lets the watchdog answer it if the query must be stopped; in the watchdog's re-run of that
@@ -130,13 +167,16 @@ class InProcess:
         """
         if request is not None and isinstance(failure := request.scope.get(FAILURE), PoolError):
             raise failure
+        if request is not None and isinstance(answered := request.scope.get(ANSWERED), Answer):
+            return answered
         if client is not None and (wait := self.kills.wait(client)):
             raise RateLimited(self.kills, wait)  # type: ignore[arg-type]
         limit = self.deadline if deadline is None else min(deadline, self.deadline)
         now = time.monotonic()
         if now - self.baseline_at > BASELINE_EVERY:  # (what the caches grew by since then is not the query's)
             self.baseline, self.baseline_at = resident(), now
-        running = Running(client, request, now, now + limit, limit)
+        connection = request.scope.get(CONNECTION) if request is not None else None
+        running = Running(client, request, now, now + limit, limit, connection)
         self.current = running
         try:
             return evaluate(self.store, job)
@@ -151,13 +191,14 @@ class InProcess:
                 self.current = None
             if stopped:  # the watchdog answers this request and ends the process: never answer it twice
                 threading.Event().wait()
+            if running.handed:  # (on the event loop, before it reads anything again)
+                self.after_handover()
 
     def stats(self) -> dict[str, Any]:
         """For ``/healthz``: the pool's figures, shared by the workers, and the worker that answered."""
-        live, idle = self.state.counts
+        live, _ = self.state.counts
         return {
             "workers": self.size,
-            "idle": idle,
             "restarts": self.state.restarts,
             "live": live,
             "worker": os.getpid(),
@@ -179,6 +220,10 @@ class InProcess:
             tick = TICK if running is not None and now - running.started >= SLOW_TICK else SLOW_TICK
             if running is None:
                 continue
+            if not running.handed and now - running.started >= SHED_AFTER:
+                with self.lock:
+                    if self.current is running:
+                        self._hand_over(running)
             reason: PoolError | None = None
             if now >= running.deadline:
                 reason = DeadlineExceeded(f"the query ran longer than the deadline of {running.limit:g} s")
@@ -197,15 +242,32 @@ class InProcess:
                 running.killed = True
             self.stop(running, reason)
 
+    def _hand_over(self, running: Running) -> None:
+        """Hand the worker's other connections over (once per query; with the lock held, while the event loop
+        is held by ``running``, so nothing else touches them)."""
+        if running.handed:
+            return
+        running.handed = True
+        try:
+            given = self.hand_over(running.connection)
+        except Exception:  # a defect: the connections stay here, served after this query
+            log.exception("query worker %d could not hand its connections over", os.getpid())
+            return
+        if given:
+            log.info(
+                "query worker %d: a long query; %d connection(s) handed to other workers", os.getpid(), given
+            )
+
     def stop(self, running: Running, reason: PoolError) -> None:
         """Answer the stopped query's request with ``reason`` on its connection, then end the process."""
         code = 0
         try:
+            self._hand_over(running)  # (if the deadline came first) no other client goes down with it
             self._charge(running.client)
             self.draining = True
             log.warning("query worker %d: %s; it ends and is replaced", os.getpid(), reason)
-            if running.request is not None and self.connection is not None:
-                send_all(self.connection, self.render(running.request, reason))
+            if running.request is not None and running.fd is not None:
+                send_all(running.fd, self.render(running.request, reason))
         except Exception:  # a defect while answering: the client gets a closed connection, the log says why
             log.exception("query worker %d could not answer the stopped query", os.getpid())
             code = 1

@@ -21,8 +21,11 @@ Anything this lexer cannot read is refused, never passed on.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, islice, pairwise, product
+from operator import add
 from typing import NamedTuple
 from urllib.parse import urljoin
 
@@ -40,7 +43,9 @@ PN_LOCAL = f"(?:[{PN_CHARS_U}:0-9]|{PLX})(?:(?:[{PN_CHARS}.:]|{PLX})*(?:[{PN_CHA
 UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 EXPONENT = r"[eE][+-]?[0-9]+"
 
-TOKEN = re.compile(
+# The grammar's terminals as one alternation, in the order that settles their overlaps (``<`` is an IRI before it
+# is "less than", ``_:`` a blank node before ``_`` is a word): the reference that ``TOKEN`` must agree with.
+GRAMMAR = re.compile(
     rf"""
     (?P<space>[\x20\t\r\n]+)
   | (?P<comment>\#[^\r\n]*)
@@ -59,11 +64,75 @@ TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+# GRAMMAR's tokens, found sooner: this runs on every ad-hoc query. Why each change keeps every token the same:
+# - An alternation takes the first alternative that matches, so two alternatives may trade places if no character
+#   can start both. First characters: space [ \t\r\n], comment #, string ' ", IRI <, var ? $, bnode _, pname
+#   PN_CHARS_BASE or :, langtag @, number + - . 0-9, word A-Za-z_, bracket {}()[], operator & | ! < > ^ * . , ; =
+#   / + - ?. Var, bracket and IRI move up past alternatives that share none of theirs; every pair that shares one
+#   (IRI and var before operator, bnode and pname before word, number before operator) keeps its order, and
+#   ``other`` stays last.
+# - The first word alternative takes a run [A-Za-z_][A-Za-z0-9_]* only if the character after it cannot continue a
+#   prefixed name (it is not PN_CHARS, "." or ":"; a shorter run is followed by a run character, which is PN_CHARS,
+#   so only the whole run can pass). GRAMMAR gives that same run as a word: space to var cannot start with a
+#   letter or _; bnode needs ":" as second character, which is neither a run character nor the one after the
+#   run; a pname needs a ":" right after a run of PN_CHARS and "." from here, which is our run (the character
+#   after it is neither), holding no ":" and not followed by one; langtag and number cannot start with a letter
+#   or _; GRAMMAR's word, greedy, takes the whole run. Otherwise this alternative fails and GRAMMAR's order decides.
+# - The first pname alternative takes P:L, P a run of [A-Za-z0-9_-] starting with a letter and L one of
+#   [A-Za-z0-9_:-] not starting with "-" (or nothing), only if the character after L is not PN_CHARS, ".", ":",
+#   "%" or "\" (the runs are possessive, so nothing shorter is tried). GRAMMAR's alternatives before its pname
+#   cannot start with a letter, and its pname takes the same text: P is a PN_PREFIX and the only one before a ":"
+#   (no PN_PREFIX holds one); PN_LOCAL's loop of PN_CHARS, ".", ":" and PLX (which starts with % or \) stops at
+#   the end of L, and steps back one for its last character, which L's last character is.
+# - In an IRI or a short string, each character is either a backslash, which only the escape branch takes, or not,
+#   which only the other takes; so the text splits into iterations one way only, and every boundary but the last
+#   is followed by a character that an iteration took, never the closing > or quote. The possessive loops (*+, ++)
+#   go to that last boundary without trying the others.
+# - Each alternative starts with a literal or a character class and names its kind by an empty group at its end
+#   (the last group closed), so the regex engine skips an alternative on its first character without entering it.
+#   For that, ``'''a'''|'a'`` is written ``'(?:''a'''|a')`` and ``(?:P)?:`` is written ``(?:P:|:)``: the same
+#   choices, tried in the same order.
+TOKEN = re.compile(
+    rf"""
+    [\x20\t\r\n]+(?P<space>)
+  | \#[^\r\n]*(?P<comment>)
+  | [A-Za-z_][A-Za-z0-9_]*+(?![{PN_CHARS}.:])(?P<word>)
+  | [A-Za-z][A-Za-z0-9_\-]*+:(?:[A-Za-z0-9_:][A-Za-z0-9_\-:]*+)?(?![{PN_CHARS}.:%\\])(?P<pname_>)
+  | [?$]{VARNAME}(?P<var>)
+  | [{{}}()\[\]](?P<bracket>)
+  | <(?:[^<>"{{}}|^`\\\x00-\x20]++|{UCHAR})*+>(?P<iri>)
+  | (?:'(?:''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|(?:[^'\\\n\r]++|\\.)*+')
+      |"(?:""(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"|(?:[^"\\\n\r]++|\\.)*+"))(?P<string>)
+  | _:[{PN_CHARS_U}0-9](?:[{PN_CHARS}.]*[{PN_CHARS}])?(?P<bnode>)
+  | (?:[{PN_CHARS_BASE}](?:[{PN_CHARS}.]*[{PN_CHARS}])?:|:)(?:{PN_LOCAL})?(?P<pname>)
+  | @[a-zA-Z]+(?:-[a-zA-Z0-9]+)*(?P<langtag>)
+  | [+-]?(?:[0-9]+\.[0-9]*{EXPONENT}|\.[0-9]+{EXPONENT}|[0-9]+{EXPONENT}|[0-9]*\.[0-9]+|[0-9]+)(?P<number>)
+  | [A-Za-z_][A-Za-z0-9_]*(?P<word_>)
+  | (?:&&|\|\||!=|<=|>=|\^\^|[*.,;=!/|^+\-<>?])(?P<operator>)
+  | .(?P<other>)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# The kind of TOKEN's group of each number (``word_`` is a word too); groups 1 and 2 are space and comment.
+KIND = ("", *(name.rstrip("_") for name in sorted(TOKEN.groupindex, key=TOKEN.groupindex.__getitem__)))
 ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 ESCAPE = re.compile(UCHAR + r"|\\(.)", re.DOTALL)
 IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 PN_LOCAL_ESC = re.compile(r"\\(.)")
-SKIPPED = frozenset({"space", "comment"})
+# What canonical() must look at: tokens written otherwise than as they came or refused, the declarations, and "(".
+MARKED_KINDS = frozenset({"iri", "pname", "string", "other"})
+MARKED_TEXTS = frozenset(
+    {
+        "(",
+        *(
+            "".join(spelling)
+            for word in ("PREFIX", "BASE")
+            for spelling in product(*zip(word, word.lower(), strict=True))
+        ),
+    }
+)
+new_tuple = tuple.__new__
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
@@ -76,7 +145,7 @@ class LexError(ValueError):
 
 
 class Token(NamedTuple):
-    """One significant token: its kind (a group name of ``TOKEN``), its text as written, and where it starts.
+    """One significant token: its kind (a group name of ``GRAMMAR``), its text as written, and where it starts.
 
     A named tuple, not a dataclass: a query has dozens of tokens, and this sits on every ad-hoc query's path.
     """
@@ -106,10 +175,11 @@ def tokens(text: str) -> list[Token]:
     >>> [t.kind for t in tokens('ASK { #\\rSERVICE }')]
     ['word', 'bracket', 'word', 'bracket']
     """
+    # tuple.__new__ makes the very Token that Token(...) makes, without the named tuple's __new__ written in Python.
     return [
-        Token(match.lastgroup or "other", match.group(), match.start())
+        new_tuple(Token, (KIND[kind], match[0], match.start()))
         for match in TOKEN.finditer(text)
-        if match.lastgroup not in SKIPPED
+        if (kind := match.lastindex or 0) > 2
     ]
 
 
@@ -215,50 +285,62 @@ def canonical(text: str, base: str = "") -> Canonical:
     'SELECT ?s { ?s <\\\\u0068ttp://x/p> "a" }'
     """
     toks = tokens(text)
+    parts = [tok[1] for tok in toks]  # each token's canonical form: its text, unless it is one of `marked`
+    iris: list[str | None] = [None] * len(toks)
     prefixes: dict[str, str] = {}
-    kept: list[Token] = []
-    parts: list[str] = []
-    iris: list[str | None] = []
-    i = 0
-    while i < len(toks):
+    declarations: list[int] = []  # where each PREFIX declaration starts; its three tokens are dropped
+    opens: list[int] = []
+    # Only these tokens are written otherwise than as they came, or can be refused; visited in order, they raise
+    # the error that a walk over every token would raise first.
+    marked = [i for i, tok in enumerate(toks) if tok[0] in MARKED_KINDS or tok[1] in MARKED_TEXTS]
+    declared = -1  # the last token of the latest PREFIX declaration
+    for i in marked:
+        if i <= declared:
+            continue
         tok = toks[i]
-        if tok.kind == "other":
+        kind = tok[0]
+        if kind == "iri":
+            iri = unescape_iri(tok)
+            if i and toks[i - 1][0] == "word" and toks[i - 1][1].upper() == "BASE":
+                base = resolve(base, iri)
+            iris[i] = iri
+            parts[i] = write_iri(iri)
+        elif kind == "pname":
+            iri = expand(tok, prefixes)
+            iris[i] = iri
+            parts[i] = write_iri(iri)
+        elif kind == "string":
+            parts[i] = write_string(unescape_string(tok))
+        elif kind == "other":
             raise LexError(f"unexpected character {tok.text!r}", tok.offset)
-        if tok.kind == "word" and tok.text.upper() == "PREFIX":
+        elif kind == "word" and tok.text.upper() == "PREFIX":
             if i + 2 >= len(toks) or toks[i + 1].kind != "pname" or not toks[i + 1].text.endswith(":"):
                 raise LexError("PREFIX must be followed by a prefix name and an IRI", tok.offset)
             if toks[i + 2].kind != "iri":
                 raise LexError("PREFIX must be followed by a prefix name and an IRI", toks[i + 2].offset)
             prefixes[toks[i + 1].text[:-1]] = resolve(base, unescape_iri(toks[i + 2]))
-            i += 3
-            continue
-        if (
-            tok.kind == "word"
-            and tok.text.upper() == "BASE"
-            and i + 1 < len(toks)
-            and toks[i + 1].kind == "iri"
-        ):
-            base = resolve(base, unescape_iri(toks[i + 1]))
-        iri = (
-            unescape_iri(tok) if tok.kind == "iri" else expand(tok, prefixes) if tok.kind == "pname" else None
-        )
-        kept.append(tok)
-        iris.append(iri)
-        parts.append(write_iri(iri) if iri is not None else write(tok))
-        i += 1
+            declarations.append(i)
+            declared = i + 2
+        elif tok.text == "(":
+            opens.append(i)
+    for i in reversed(declarations):
+        del toks[i : i + 3], parts[i : i + 3], iris[i : i + 3]
+    if not toks:
+        return Canonical((), "", (), ())
     # One space between tokens, except between a word and its "(": the engine takes ``CONCAT (`` and
     # ``COALESCE (`` for errors, and a "(" can never become part of a word.
-    out: list[str] = []
-    starts = []
-    offset = 0
-    for n, (tok, part) in enumerate(zip(kept, parts, strict=True)):
-        if n and not (tok.text == "(" and kept[n - 1].kind == "word"):
-            out.append(" ")
-            offset += 1
-        starts.append(offset)
-        out.append(part)
-        offset += len(part)
-    return Canonical(tuple(kept), "".join(out), tuple(starts), tuple(iris))
+    spaces = [1] * len(toks)  # the number of spaces before each token (the first's is not written)
+    glued = [0]  # where the text breaks into runs of tokens written one space apart
+    for i in opens:
+        i -= 3 * bisect_left(declarations, i)  # its place among the tokens kept
+        if i and toks[i - 1].kind == "word":
+            spaces[i] = 0
+            glued.append(i)
+    glued.append(len(toks))
+    text_out = "".join([" ".join(parts[start:end]) for start, end in pairwise(glued)])
+    # A token starts where the tokens before it, and the spaces before each of them and before it, end.
+    starts = tuple(accumulate(map(add, map(len, parts), islice(spaces, 1, None)), initial=0))
+    return Canonical(tuple(toks), text_out, starts, tuple(iris))
 
 
 def write(tok: Token) -> str:
@@ -273,4 +355,4 @@ def expand(tok: Token, prefixes: dict[str, str]) -> str:
     prefix, _, local = tok.text.partition(":")
     if prefix not in prefixes:
         raise LexError(f"prefix {prefix}: is not declared", tok.offset)
-    return prefixes[prefix] + PN_LOCAL_ESC.sub(r"\1", local)
+    return prefixes[prefix] + (PN_LOCAL_ESC.sub(r"\1", local) if "\\" in local else local)

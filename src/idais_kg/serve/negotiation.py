@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -106,6 +107,8 @@ def parse_accept(header: str | None) -> list[Range]:
 def choose(header: str | None, offered: list[str]) -> str | None:
     """The offered media type the client prefers most (ties: the client's order, then ours); None if none.
 
+    Remembered for the last 1,024 headers and offers: a client sends the same ``Accept`` with every request.
+
     >>> choose("application/json", ["application/sparql-results+json", "text/csv"])
     'application/sparql-results+json'
     >>> choose("text/html,*/*;q=0.8", ["text/turtle", "text/html"])
@@ -117,6 +120,12 @@ def choose(header: str | None, offered: list[str]) -> str | None:
     >>> choose("application/sparql-results+json;q=0, */*", RESULTS_OFFER)
     'application/sparql-results+xml'
     """
+    return chosen_media(header, tuple(offered))
+
+
+@lru_cache(maxsize=1024)
+def chosen_media(header: str | None, offered: tuple[str, ...]) -> str | None:
+    """:func:`choose`, for an offer given as a tuple (what the cache keys on)."""
     ranges = parse_accept(header)
     best: tuple[float, int, int, int] | None = None
     chosen = None

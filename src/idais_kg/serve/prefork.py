@@ -1,24 +1,29 @@
-"""The pre-forked server: worker processes that each accept one HTTP connection at a time and answer it whole.
+"""The pre-forked server: worker processes that each accept HTTP connections and answer their queries in-process.
 
 The supervisor (the process ``idais-kg serve`` started, whose PID never changes) binds the listening socket, loads
 the dataset, builds the app and forks workers. A worker inherits the socket, the dataset (its pages shared with the
-supervisor until written) and the app; it starts its watchdog (``inproc``), denies itself the network (the seccomp
-filter of ``sandbox``: ``socket()`` fails for every family but AF_UNIX, while ``accept``, ``read`` and ``write``
-on inherited and accepted sockets go on), bounds its address space (RLIMIT_AS, the backstop behind the watchdog's
-bound on resident memory), then accepts a connection and serves it with uvicorn's HTTP protocol until it closes,
-and accepts the next. An ad-hoc query is guarded, evaluated and serialised on the thread that read the request:
-no pipe, no second process or thread to wake, no copy of the answer.
+supervisor until written), the app and the handoff channel (``handoff``); it starts its watchdog (``inproc``),
+denies itself the network (the seccomp filter of ``sandbox``: ``socket()`` fails for every family but AF_UNIX,
+while ``accept``, ``read``, ``write`` and ``sendmsg`` on inherited and accepted sockets go on), bounds its address
+space (RLIMIT_AS, the backstop behind the watchdog's bound on resident memory), then accepts connections and serves
+them all on one event loop with uvicorn's HTTP protocol. An ad-hoc query is guarded, evaluated and serialised on
+that loop's thread: no pipe, no second process or thread to wake, no copy of the answer.
 
-One connection per worker is what makes the watchdog safe: when it must stop a query (deadline, memory), the
-process it ends serves no one else, so no other client loses a request. The supervisor keeps ``Settings.workers``
-workers waiting for connections at all times (each worker says when it takes one and when it is free again),
-up to ``Settings.max_workers`` in all; a worker that ended (stopped by its watchdog, crashed, SIGKILLed) is
-replaced by a fork, in milliseconds; one whose event loop stops beating is killed. The kill limit (429), the
-restart count and the heartbeats live in memory all workers share (``shared``).
+A query holds its worker's loop while it runs. Once it has run for ``inproc.SHED_AFTER`` (50 ms), the watchdog
+hands the worker's other connections to the other workers, with any request already read from them, so they do not
+wait behind it (see ``forked``); a query the watchdog must then stop (deadline, memory) ends a process that serves
+no one else, so no other client loses a request. A worker per core or two keeps the processes few: 16 processes
+serving one connection each, as an earlier design did, cost 1.7 times the CPU per query on two cores.
+
+The supervisor keeps ``Settings.workers`` workers of the current generation running, up to
+``Settings.max_workers`` in all; a worker that ended (stopped by its watchdog, crashed, SIGKILLed) is replaced by
+a fork, in milliseconds; one whose event loop stops beating is killed. The kill limit (429), the restart count and
+the heartbeats live in memory all workers share (``shared``).
 
 When the served store gets a new version, the supervisor loads it, forks a new generation of workers and retires
-the old ones: an idle one exits, a busy one answers its connection's next request with ``Connection: close`` and
-then exits; a new version is served without a restart. The worker's side is ``forked``.
+the old ones: each hands its idle connections over (to the new generation, the only workers still taking them) and
+answers the requests under way with ``Connection: close``, then exits; a new version is served without a restart.
+The worker's side is ``forked``.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from starlette.types import ASGIApp
 
 from idais_kg.dataset.assemble import KnowledgeGraph
 from idais_kg.errors import ServeError
-from idais_kg.serve.forked import ACCEPTED, ENDING, FREE, RETIRE, worker_process
+from idais_kg.serve.forked import ENDING, LONG, RETIRE, SHORT, worker_process
+from idais_kg.serve.handoff import Handoff
 from idais_kg.serve.inproc import InProcess
 from idais_kg.serve.reload import StoreWatcher
 from idais_kg.serve.sandbox import build_filter
@@ -91,9 +97,9 @@ class Member:
     slot: int
     generation: int
     started: float
-    busy: bool = False  # serving a connection
+    long: bool = False  # in a long query: its event loop is held, its connections were handed over
     ending: bool = False  # its watchdog stopped a query: it is on its way out
-    retired: bool = False  # asked to finish (an older generation, or more idle workers than needed)
+    retired: bool = False  # asked to finish (an older generation)
 
 
 class Supervisor:
@@ -104,6 +110,7 @@ class Supervisor:
         self.sock = sock
         self.state = SharedState()
         self.inbox, self.outbox = os.pipe()
+        self.handoff = Handoff()
         os.set_blocking(self.inbox, False)
         self.pid = os.getpid()
         self.members: dict[int, Member] = {}
@@ -156,7 +163,7 @@ class Supervisor:
         self.stopping = True
 
     def round(self) -> None:
-        """One round: messages, the dead, silent workers, the store, enough idle workers."""
+        """One round: messages, the dead, silent workers, the store, enough workers."""
         with contextlib.suppress(InterruptedError):
             select.select([self.inbox], [], [], TICK)
         self.read_messages()
@@ -167,7 +174,7 @@ class Supervisor:
         self.keep_enough()
 
     def read_messages(self) -> None:
-        """What the workers said: a connection taken, a worker free again, a worker ending."""
+        """What the workers said: a long query began or ended, a worker is ending (its watchdog stopped a query)."""
         try:
             data = os.read(self.inbox, MESSAGE.size * 512)
         except BlockingIOError:
@@ -176,10 +183,10 @@ class Supervisor:
             member = self.members.get(pid)
             if member is None:
                 continue
-            if kind == ACCEPTED:
-                member.busy = True
-            elif kind == FREE:
-                member.busy = False
+            if kind == LONG:
+                member.long = True
+            elif kind == SHORT:
+                member.long = False
             elif kind == ENDING and not member.ending:
                 member.ending = True
                 self.state.add_restart()
@@ -208,24 +215,24 @@ class Supervisor:
                 self.early_deaths = 0
 
     def keep_enough(self) -> None:
-        """At least ``workers`` idle workers of the current generation (at most ``max_workers`` in all); idle
-        ones well beyond that are retired."""
+        """``workers`` workers of the current generation free to take connections (at most ``max_workers`` in
+        all): one held by a long query does not count, so its connections and new ones are taken meanwhile; once
+        it is free again, one worker too many is retired."""
         if self.stopping:
             return
-        current = [m for m in self.members.values() if not (m.ending or m.retired)]
-        idle = [pid for pid, m in self.members.items() if m in current and not m.busy]
-        for _ in range(self.settings.workers - len(idle)):
+        current = [(pid, m) for pid, m in self.members.items() if not (m.ending or m.retired)]
+        free = [pid for pid, m in current if not m.long]
+        for _ in range(self.settings.workers - len(free)):
             if len(self.members) >= self.settings.max_workers:
                 break
             self.spawn()
-        surplus = len(idle) - 2 * self.settings.workers
-        for pid in idle[: max(0, surplus)]:
+        for pid in free[: max(0, len(free) - self.settings.workers)]:  # (the oldest first)
             self.retire(pid)
         live = sum(1 for m in self.members.values() if not (m.ending or m.retired))
-        self.state.set_counts(live, max(0, len(idle)))
+        self.state.set_counts(live, live)
 
     def retire(self, pid: int) -> None:
-        """Ask a worker to finish its connection, if any, and exit."""
+        """Ask a worker to hand over its idle connections, finish the others and exit."""
         self.members[pid].retired = True
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, RETIRE)
@@ -286,7 +293,7 @@ class Supervisor:
         self.members[pid] = Member(slot, self.generation, time.monotonic())
 
     def shutdown(self) -> None:
-        """Stop every worker (each finishes its connection's request under way), then reap them."""
+        """Stop every worker (each finishes the requests under way), then reap them."""
         for pid in self.members:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

@@ -15,7 +15,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 4  # query worker processes (pre-forked: how many wait for a connection at all times)
+    workers: int = 4  # query worker processes (pre-forked: how many serve connections at all times)
     deadline: float = 10.0  # seconds an ad-hoc query may run before its worker is killed
     queue_wait: float = 5.0  # seconds a request waits for a free worker before a 503
     row_cap: int = 10_000  # rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned at most
@@ -38,7 +38,7 @@ class Settings:
     # "prefork": worker processes that each accept HTTP and evaluate their requests' queries in-process (see
     # serve/prefork.py); "pool": one server process that hands each ad-hoc query to a query process over a pipe
     query_path: str = "prefork"
-    max_workers: int = 48  # pre-forked workers in all, one connection each (`workers` of them wait)
+    max_workers: int = 48  # pre-forked workers in all, those finishing a long query or retiring included
 
 
 def parse_size(text: str) -> int:

@@ -18,6 +18,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import struct
 import sys
 import threading
@@ -30,7 +31,7 @@ import pyoxigraph as ox
 
 from idais_kg.errors import QueryError
 from idais_kg.serve.sandbox import SandboxUnavailable, bound_memory, deny_network
-from idais_kg.store import Store, iris_of, needs_escape
+from idais_kg.store import PLAIN_LOCAL, Store
 
 HEADER = struct.Struct(">I")
 JOB_STACK = 256 * 1024 * 1024
@@ -223,26 +224,64 @@ def evaluate(store: Store, job: Job) -> Answer:
 def graph_answer(triples: list[ox.Triple], fmt: ox.RdfFormat, prefixes: dict[str, str]) -> bytes:
     """Triples as the engine writes them with our prefixes, never with an escaped local name (``ed:a\\/b``).
 
-    Most answers have none, which one byte search of the engine's output shows. Where one may be, the prefixes
-    under which some IRI of the answer would need an escape are dropped (those IRIs are written in full), and
-    the engine writes the answer again.
+    In Turtle and TriG the answer declares only the prefixes it uses, and none under which one of its IRIs would
+    need an escape (such IRIs are written in full): the engine takes a prefix for an IRI by the longest namespace,
+    so the prefixes are chosen by that rule first (:func:`prefixes_for`), and the engine writes the answer once.
+    Every prefix more costs the engine's writer time for every IRI (34 of them made a 56-triple answer six times
+    slower to write), and a reader nothing but lines to skip.
     """
-    data = ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
-    if fmt not in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) or b"\\" not in data:
-        return data
-    iris: set[str] = set()
-    for triple in triples:  # (the answer's IRIs, to choose prefixes by; the engine writes the triples)
-        for term in (triple.subject, triple.predicate, triple.object):
-            if isinstance(term, ox.NamedNode):
-                iris.add(term.value)
-            elif isinstance(term, ox.Literal):
-                iris.add(term.datatype.value)
-            elif isinstance(term, ox.Triple):
-                iris.update(iris_of(term))
-    kept = dict(prefixes)
-    while bad := needs_escape(iris, kept):
-        kept = {name: ns for name, ns in kept.items() if name not in bad}
-    return ox.serialize(triples, format=fmt, prefixes=kept) or b""
+    if fmt not in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        return ox.serialize(triples, format=fmt, prefixes=prefixes) or b""
+    # The answer's IRIs, to choose prefixes by, as the engine's N-Triples show them: every IRI is found (none holds
+    # ``<`` or ``>``); a string holding ``<…>`` can only add a name that abbreviates nothing, or make a prefix look
+    # unsafe, and then IRIs are written in full.
+    lines = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    iris = {iri.decode("utf-8", "replace") for iri in set(IRI_IN_LINES.findall(lines))}
+    return ox.serialize(triples, format=fmt, prefixes=prefixes_for(iris, prefixes)) or b""
+
+
+def prefixes_for(iris: set[str], prefixes: dict[str, str]) -> dict[str, str]:
+    """The prefixes that abbreviate some of ``iris`` into a plain local name, where none abbreviates another
+    of them into an escaped one (under the engine's rule: an IRI takes the longest namespace it starts with).
+
+    >>> ns = {"a": "http://e/", "b": "http://e/x/", "c": "http://f/"}
+    >>> prefixes_for({"http://e/x/y", "http://e/z"}, ns)
+    {'a': 'http://e/', 'b': 'http://e/x/'}
+    >>> prefixes_for({"http://e/x/y/z", "http://e/w"}, ns)  # (b gives y/z; then a gives x/y/z)
+    {}
+    """
+    names = {ns: name for name, ns in prefixes.items()}  # (one name per namespace, as the engine keeps them)
+    known = ABBREVIATIONS.setdefault(tuple(names.items()), {})
+    if len(known) > 65_536:  # (answers to ad-hoc CONSTRUCTs can name any IRI: bounded)
+        known.clear()
+    choices = []
+    for iri in iris:
+        found = known.get(iri)
+        if found is None:
+            matching = sorted((ns for ns in names if iri.startswith(ns)), key=len, reverse=True)
+            found = known[iri] = tuple(
+                (names[ns], PLAIN_LOCAL.fullmatch(iri[len(ns) :]) is not None) for ns in matching
+            )
+        if found:
+            choices.append(found)
+    kept = set(names.values())
+    while True:
+        used: set[str] = set()
+        bad: set[str] = set()
+        for found in choices:
+            for name, plain in found:
+                if name in kept:
+                    (used if plain else bad).add(name)
+                    break
+        if not bad:
+            return {name: prefixes[name] for name in sorted(used)}
+        kept -= bad
+
+
+IRI_IN_LINES = re.compile(rb"<([^<>]*)>")  # (every IRI of N-Triples: none holds < or >)
+# For each prefix table, each IRI's prefixes, longest namespace first, each with whether the local name it leaves
+# is plain: an answer's IRIs come back in the next answers.
+ABBREVIATIONS: dict[tuple[tuple[str, str], ...], dict[str, tuple[tuple[str, bool], ...]]] = {}
 
 
 def capped_solutions(run: Callable[[], Any], job: Job) -> Answer:
