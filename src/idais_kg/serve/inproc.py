@@ -1,9 +1,13 @@
 """Ad-hoc queries evaluated where the request was read: inline, on the worker's one serving thread, with a watchdog.
 
-In the pre-forked server (``prefork``) a worker process serves one connection at a time, so it can evaluate a query
-right on the thread that parsed the request: no queue, no thread or process to wake, no copy of the answer. The
-engine releases the GIL while it evaluates and serialises, which leaves a **watchdog** thread free to run; it
-keeps the promises that the separate query processes of ``pool`` kept:
+In the pre-forked server (``prefork``) a worker process evaluates a query right on the thread that parsed the
+request: no queue, no thread or process to wake, no copy of the answer. The engine releases the GIL while it
+evaluates and serialises, which leaves a **watchdog** thread free to run; it keeps the promises that the separate
+query processes of ``pool`` kept:
+
+- **No waiting behind a long query.** Once a query has run ``SHED_AFTER``, the watchdog has the worker hand its
+  other connections to the other workers (``forked``, ``handoff``), so that none waits for it, and none is lost
+  if the query must then be stopped.
 
 - **Deadline.** Past the query's deadline (ours, or a client's tighter one), the watchdog answers the request
   itself: it runs the app once more for the same request, marked with the failure (so the 503 and its
