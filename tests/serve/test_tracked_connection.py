@@ -119,6 +119,20 @@ async def scenario() -> dict[str, Any]:
         conn.movable(),
         transport.written.count(b"ok"),
     )
+    release.clear()
+    conn.data_received(REQUEST + SECOND)  # pipelined: /a is answered while /b waits, in one read
+    for _ in range(20):
+        await asyncio.sleep(0)
+    seen["pipelined, one answered"] = (conn.open, conn.movable())  # pending holds /a's bytes too: it stays
+    release.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    seen["pipelined, both answered"] = (
+        bytes(conn.pending),
+        conn.open,
+        conn.movable(),
+        transport.written.count(b"ok"),
+    )
     conn.gone = True
     conn.data_received(REQUEST)
     seen["once handed over"] = (bytes(conn.pending), conn.movable())
@@ -134,4 +148,6 @@ def test_a_connection_carries_exactly_its_unanswered_bytes() -> None:
     assert seen["waiting for its answer"] == (SECOND, 1, True)
     assert seen["bytes left to send"] is False
     assert seen["after the second"] == (b"", 0, True, 2)
+    assert seen["pipelined, one answered"] == (1, False)
+    assert seen["pipelined, both answered"] == (b"", 0, True, 4)
     assert seen["once handed over"] == (b"", False)  # nothing read from it here any more

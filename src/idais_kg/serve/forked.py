@@ -95,7 +95,9 @@ def tracked(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
 
     ``pending``: every byte read since the connection last had no request open, so a connection handed over
     carries its unanswered requests whole; ``open``: requests begun and not yet answered; ``answering``: a response
-    has started and is not complete (set by ``Draining``). The request's scope names its connection
+    has started and is not complete (set by ``Draining``); ``mixed``: ``pending`` also holds a request already
+    answered (one answered while more of what was read was still to parse, or while a pipelined one was open), so
+    the connection cannot move until it has no request open again. The request's scope names its connection
     (``CONNECTION``), so that the watchdog knows where to answer a stopped query.
     """
 
@@ -104,9 +106,11 @@ def tracked(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
             super().__init__(*args, **kwargs)
             self.worker = worker
             self.preload = preload
-            self.pending = bytearray(preload)
+            self.pending = bytearray()
             self.open = 0
             self.answering = False
+            self.feeding = False  # in data_received: the parser may have more of what was read to parse
+            self.mixed = False
             self.gone = False  # handed to another worker: this process must not read or write it again
             self.fd = -1
             self.sock: Any = None
@@ -121,7 +125,7 @@ def tracked(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
             self.worker.connections[self.fd] = self
             if self.preload:  # what the giving worker had read: parsed before anything read from the socket
                 data, self.preload = self.preload, b""
-                super().data_received(data)
+                self.data_received(data)
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self.worker.connections.get(self.fd) is self:
@@ -133,7 +137,14 @@ def tracked(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
             if self.gone:
                 return
             self.pending += data
-            super().data_received(data)
+            self.feeding = True
+            try:
+                super().data_received(data)
+            finally:
+                self.feeding = False
+            if not self.open:  # everything read is parsed and answered
+                self.pending.clear()
+                self.mixed = False
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -213,8 +224,13 @@ def tracked(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
         def on_response_complete(self) -> None:
             self.open = max(0, self.open - 1)
             self.answering = False
-            if not self.open:
+            if (
+                self.open or self.feeding
+            ):  # its bytes and those of a later request are in ``pending`` together
+                self.mixed = True
+            else:
                 self.pending.clear()
+                self.mixed = False
             super().on_response_complete()
 
         def cork(self, on: bool) -> None:
@@ -228,7 +244,13 @@ def tracked(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
         def movable(self) -> bool:
             """Whether it can be handed over now: nothing of a response written or waiting to be, and every
             byte of its unanswered requests kept."""
-            if self.gone or self.answering or self.transport is None or self.transport.is_closing():
+            if (
+                self.gone
+                or self.answering
+                or self.mixed
+                or self.transport is None
+                or self.transport.is_closing()
+            ):
                 return False
             return self.transport.get_write_buffer_size() == 0 and len(self.pending) <= MAX_PENDING
 
