@@ -76,6 +76,12 @@ class Runner:
     draining = False
 
 
+async def settle(rounds: int = 20) -> None:
+    """Let the event loop run the tasks the protocol started (the app's answers)."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
 async def scenario() -> dict[str, Any]:
     release = asyncio.Event()
     seen: dict[str, Any] = {}
@@ -97,22 +103,19 @@ async def scenario() -> dict[str, Any]:
     )
     conn.connection_made(transport)
     seen["registered"] = worker.connections.get(42) is conn
-    for _ in range(20):  # the preloaded request is parsed and answered without any read
-        await asyncio.sleep(0)
+    await settle()  # the preloaded request is parsed and answered without any read
     seen["first answer"] = transport.written.endswith(b"ok")
     seen["after the first"] = (bytes(conn.pending), conn.open, conn.movable())
     conn.data_received(SECOND[:10])
     seen["half a request"] = (bytes(conn.pending), conn.open, conn.movable())
     conn.data_received(SECOND[10:])
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await settle(5)
     seen["waiting for its answer"] = (bytes(conn.pending), conn.open, conn.movable())
     transport.backlog = 10
     seen["bytes left to send"] = conn.movable()
     transport.backlog = 0
     release.set()
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await settle()
     seen["after the second"] = (
         bytes(conn.pending),
         conn.open,
@@ -121,12 +124,10 @@ async def scenario() -> dict[str, Any]:
     )
     release.clear()
     conn.data_received(REQUEST + SECOND)  # pipelined: /a is answered while /b waits, in one read
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await settle()
     seen["pipelined, one answered"] = (conn.open, conn.movable())  # pending holds /a's bytes too: it stays
     release.set()
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await settle()
     seen["pipelined, both answered"] = (
         bytes(conn.pending),
         conn.open,

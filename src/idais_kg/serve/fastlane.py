@@ -2,17 +2,18 @@
 
 Most ad-hoc queries come from programs (SPARQLWrapper, rdflib, curl, a federated engine): ``GET /sparql?query=``
 or a direct ``POST`` of the query, no cookie, no ``Origin``, no conditional header, no other parameter. For those,
-and only while everything goes well, this layer answers the request itself, with the same steps and the same parts
-as the route (``protocol``): the guard's check and canonical text, the media type the client prefers, the job, the
-response cache and its key, the query runner and its deadline, the build's ETag, and the headers the route and the
-middleware would send, in their order. The middleware stack and Starlette's request and response objects cost
-about a third of a small query's time; this layer costs none of it.
+and only while everything goes well, :meth:`FastLane.respond` answers the request itself, with the same steps and
+the same parts as the route (``protocol``): the guard's check (a plain text as written, any other as its canonical
+text), the media type the client prefers, the job, the response cache and its key, the query runner and its
+deadline, the row cap and its header, the build's ETag, and the headers the route and the middleware would send,
+in their order. The worker's HTTP protocol calls it for a request it has read whole (``forked``), and writes the
+answer in one write; as ASGI middleware it serves the rest (a pipelined request, say).
 
 Anything else, and any request that does not go well here (a refused query, a media type nobody offers, an
-engine error, a query stopped, a cut answer's headers aside), goes to the app unchanged, before a byte of the
-answer is sent: the app then answers as it always does, given the body already read, and the runner's answer or
-failure if the query already ran (``inproc.ANSWERED``, ``inproc.FAILURE``), so nothing is evaluated twice.
-``tests/serve/test_fastlane.py`` checks, request by request, that both paths send the same status, headers and body.
+engine error, a query stopped), goes to the app unchanged, before a byte of the answer is sent: the app then
+answers as it always does, given the body already read, and the runner's answer or failure if the query already
+ran (``inproc.ANSWERED``, ``inproc.FAILURE``), so nothing is evaluated twice. ``tests/serve/test_fastlane.py``
+and ``tests/serve/test_direct_lane.py`` check, request by request, that both paths send the same bytes.
 """
 
 from __future__ import annotations
